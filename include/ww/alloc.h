@@ -1,0 +1,24 @@
+/* alloc.h - the one allocator wrapper. Out of memory aborts (like Redis'
+ * zmalloc): no caller checks for NULL from these. */
+#ifndef WW_ALLOC_H
+#define WW_ALLOC_H
+#include <stddef.h>
+
+/* Caller owns the return value; never NULL. */
+void *ww_malloc(size_t n);
+void *ww_calloc(size_t count, size_t size);
+void *ww_realloc(void *p, size_t n);
+/* Copies s (NULL gives NULL). Caller owns. */
+char *ww_strdup(const char *s);
+/* Copies n bytes of s and NUL-terminates. Caller owns. */
+char *ww_strndup(const char *s, size_t n);
+/* printf into a new string. Caller owns. */
+char *ww_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ww_free(void *p);
+
+/* Grows *arr (of elements of size elem) so that it holds at least need
+ * elements; *cap is updated. Doubling growth. */
+void ww_grow(void **arr, size_t *cap, size_t need, size_t elem);
+#define WW_GROW(arr, cap, need) ww_grow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+
+#endif

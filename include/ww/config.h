@@ -1,0 +1,75 @@
+/* config.h - the one YAML configuration file (SPEC §3), parsed once into a
+ * const struct. The loader is table-driven (key, type, default, bounds,
+ * offsetof, help); unknown keys and bad values are errors naming file:line. */
+#ifndef WW_CONFIG_H
+#define WW_CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    char *url;          /* feed URL */
+    int64_t interval_ms; /* poll interval, default 60s */
+} ww_feed_conf_t;
+
+typedef struct ww_config {
+    char *path;          /* the file it came from, NULL for defaults only */
+    char *redis;         /* redis URL; NULL: none configured (`up` starts its own) */
+    char *prefix;        /* every Redis key starts with it, default "ww:" */
+    char *log_level;     /* error|warn|info|debug, default info */
+    int64_t max_message_bytes; /* ZMQ_MAXMSGSIZE and decode limit, default 1 MiB */
+
+    struct {
+        char *intake;          /* PULL bind, default tcp://127.0.0.1:7400 */
+        char *dispatch;        /* PUSH bind to extract workers, default tcp://127.0.0.1:7401 */
+        char *archive;         /* archive directory, NULL: no archive */
+        int64_t dedup_window_ms; /* default 24h */
+        ww_feed_conf_t *feeds;
+        size_t n_feeds;
+        char **watch;          /* directories of new article files */
+        size_t n_watch;
+        int64_t batch;         /* max events per internal message, default 64 */
+    } ingest;
+
+    struct {
+        char *model;           /* NER model path; NULL: the bundled default */
+        char *gazetteer;       /* gazetteer path; NULL: the bundled default */
+        char *results;         /* extract→alert hub: extract workers PUSH here, default tcp://127.0.0.1:7402 */
+    } extract;
+
+    struct {
+        char *publish;         /* alerts PUB endpoint (XPUB bind), default tcp://127.0.0.1:7405 */
+        char *work;            /* hub → alert workers (PUSH bind), default tcp://127.0.0.1:7403 */
+        char *publish_in;      /* alert workers' PUB connect here (XSUB bind), default tcp://127.0.0.1:7404 */
+        char *rules;           /* rules file; NULL: rules come from Redis (`rules load`) */
+        int64_t history_max;   /* max entries kept in <prefix>alerts, default 100000 */
+        int64_t dedup_ttl_ms;  /* how long an alert id is remembered, default 7 days */
+    } alert;
+} ww_config_t;
+
+/* Fills every default. */
+void ww_config_defaults(ww_config_t *c);
+
+/* Loads `path` on top of the defaults. On error returns -1 and writes
+ * "FILE:LINE: message" into err. */
+int ww_config_load(ww_config_t *c, const char *path, char *err, size_t errlen);
+
+/* Same, from memory; `name` stands for the file name in messages. */
+int ww_config_load_buffer(ww_config_t *c, const char *buf, size_t len, const char *name, char *err,
+                          size_t errlen);
+
+/* Frees every string and array (the struct itself is the caller's). */
+void ww_config_free(ww_config_t *c);
+
+/* Parses "250ms", "10s", "10m", "24h", "7d" (or a bare number of seconds).
+ * Returns 0 and *ms, or -1. */
+int ww_parse_duration(const char *s, int64_t *ms);
+/* Parses "1048576", "64k", "1M", "1MiB", "2GB". Returns 0 and *bytes, or -1. */
+int ww_parse_size(const char *s, int64_t *bytes);
+
+/* Writes the config reference (every key, type, default, help) to f as
+ * Markdown; used to keep the README true. */
+#include <stdio.h>
+void ww_config_write_reference(FILE *f);
+
+#endif

@@ -1,0 +1,30 @@
+/* extract.h - the extractor interface: entities, keywords and quotes for an
+ * event. The first extractor (capitalised spans, gazetteer, simple typing)
+ * sits behind it; the trained one replaces it behind the same calls.
+ *
+ * A ww_extractor_t is immutable after ww_extractor_new and may be shared by
+ * threads; each thread uses its own ww_extract_scratch_t. */
+#ifndef WW_EXTRACT_H
+#define WW_EXTRACT_H
+#include <stddef.h>
+
+#include "ww/event.h"
+
+typedef struct ww_extractor ww_extractor_t;
+typedef struct ww_extract_scratch ww_extract_scratch_t;
+
+/* Loads the gazetteer (and model, when the extractor has one). NULL paths
+ * mean the bundled defaults (ww_data_path). Returns NULL with a message in err
+ * when a file cannot be read. Caller owns. */
+ww_extractor_t *ww_extractor_new(const char *gazetteer_path, const char *model_path, char *err,
+                                 size_t errlen);
+void ww_extractor_destroy(ww_extractor_t **x);
+
+ww_extract_scratch_t *ww_extract_scratch_new(void);
+void ww_extract_scratch_destroy(ww_extract_scratch_t **s);
+
+/* Replaces ev's entities, keywords and quotes with what it finds in the title
+ * and body. Returns 0 (it cannot fail on valid UTF-8 input). */
+int ww_extract_event(const ww_extractor_t *x, ww_extract_scratch_t *s, ww_event_t *ev);
+
+#endif

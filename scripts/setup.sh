@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every Debian package wirewatch needs to build, test and run.
+# Idempotent: packages already present are skipped quickly.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config git
+  libzmq3-dev libmsgpack-dev libhiredis-dev redis-server
+  libhyperscan-dev libyaml-dev libjansson-dev libcurl4-openssl-dev libxml2-dev
+  libutf8proc-dev libcmocka-dev libsystemd-dev libmicrohttpd-dev libxxhash-dev
+  iso-codes clang valgrind
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# the package starts a system redis on 6379; wirewatch never relies on it
