@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <syslog.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -10,6 +11,14 @@
 ww_log_level_t ww_log_level = WW_LOG_INFO;
 static const char *ww_log_program = "wirewatch";
 static time_t ww_log_last[WW_LOG_SLOTS];
+static bool ww_log_syslog;
+
+void ww_log_use_syslog(bool on)
+{
+    if (on && !ww_log_syslog)
+        openlog(ww_log_program, LOG_PID, LOG_DAEMON);
+    ww_log_syslog = on;
+}
 
 int ww_log_parse_level(const char *s, ww_log_level_t *out)
 {
@@ -36,6 +45,11 @@ void ww_log_write(ww_log_level_t lvl, const char *module, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (ww_log_syslog) {
+        static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+        syslog(prio[lvl], "level=%s module=%s %s", names[lvl], module, msg);
+        return;
+    }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;

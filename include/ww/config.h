@@ -51,7 +51,10 @@ typedef struct ww_config {
 void ww_config_defaults(ww_config_t *c);
 
 /* Loads `path` on top of the defaults. On error returns -1 and writes
- * "FILE:LINE: message" into err. */
+ * "FILE:LINE: message" into err. *c is overwritten without being freed (it
+ * need not be initialised; do not call ww_config_defaults first, that would
+ * leak). On success the caller owns *c; on failure *c is left zeroed. Either
+ * way ww_config_free(c) is correct afterwards. */
 int ww_config_load(ww_config_t *c, const char *path, char *err, size_t errlen);
 
 /* Same, from memory; `name` stands for the file name in messages. */
@@ -71,5 +74,11 @@ int ww_parse_size(const char *s, int64_t *bytes);
  * Markdown; used to keep the README true. */
 #include <stdio.h>
 void ww_config_write_reference(FILE *f);
+
+/* Applies the precedence of SPEC §2: flags win over environment, environment over the file.
+ * Loads cfg_path (or $WIREWATCH_CONFIG when cfg_path is NULL; neither = defaults), then
+ * $WIREWATCH_REDIS_URL, then redis_flag (when non-NULL). Returns 0, or -1 with err.
+ * *c is overwritten like ww_config_load's. */
+int ww_config_resolve(ww_config_t *c, const char *cfg_path, const char *redis_flag, char *err, size_t errlen);
 
 #endif

@@ -12,6 +12,8 @@ extern ww_log_level_t ww_log_level;
 int ww_log_parse_level(const char *s, ww_log_level_t *out);
 /* Sets the process name that opens each line (e.g. "ingest"). Borrowed: pass a literal. */
 void ww_log_set_program(const char *name);
+/* Sends lines to syslog instead of stderr (after --daemon). */
+void ww_log_use_syslog(bool on);
 void ww_log_write(ww_log_level_t lvl, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

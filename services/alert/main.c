@@ -1,0 +1,507 @@
+/* wirewatch-alert - an alert worker. Connects to ingest's work endpoint
+ * (PULL) and publish_in endpoint (PUB); any number can run.
+ *
+ * Rules come from Redis (<prefix>rules, stored by `wirewatch rules load`)
+ * when present, else from the file named by alert.rules. A new version is
+ * picked up between two batches (polled every second, and on SIGHUP), so no
+ * event is evaluated twice or skipped.
+ *
+ * For every rule that matches an event, one Lua call per (hit, key) does
+ * atomically in Redis: the once-per-id check, the threshold window and the
+ * cooldown in event time, XADD to <prefix>alerts, and remembering the id.
+ * Only alerts the script accepted are published, so no id is published twice.
+ * All calls of one batch travel in one pipeline. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ww/alert.h"
+#include "ww/alloc.h"
+#include "ww/daemon.h"
+#include "ww/event.h"
+#include "ww/log.h"
+#include "ww/metrics.h"
+#include "ww/redis.h"
+#include "ww/rules.h"
+#include "ww/zmqutil.h"
+
+#define MOD "alert"
+
+/* KEYS: 1 alert-id key, 2 alerts stream, 3 threshold zset, 4 last-fire key
+ * ARGV: 1 channel, 2 alert bytes, 3 id ttl ms, 4 stream maxlen, 5 event time,
+ *       6 event id, 7 cooldown ms, 8 threshold count, 9 threshold window ms
+ * Returns the stream entry id when the alert is to be published, else 0. */
+static const char *FIRE_LUA =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+    "local t = tonumber(ARGV[5])\n"
+    "local cnt = tonumber(ARGV[8])\n"
+    "local win = tonumber(ARGV[9])\n"
+    "local cd = tonumber(ARGV[7])\n"
+    "if cnt > 0 then\n"
+    "  redis.call('ZADD', KEYS[3], t, ARGV[6])\n"
+    "  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (t - 2 * win))\n"
+    "  redis.call('PEXPIRE', KEYS[3], 2 * win + 3600000)\n"
+    "  local n = redis.call('ZCOUNT', KEYS[3], t - win, t)\n"
+    "  if n < cnt then return 0 end\n"
+    "  if win > cd then cd = win end\n"
+    "end\n"
+    "if cd > 0 then\n"
+    "  local last = redis.call('GET', KEYS[4])\n"
+    "  if last and math.abs(t - tonumber(last)) < cd then return 0 end\n"
+    "  redis.call('SET', KEYS[4], t, 'PX', cd + 3600000)\n"
+    "end\n"
+    "local sid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'channel', ARGV[1], 'alert', ARGV[2])\n"
+    "redis.call('SET', KEYS[1], sid, 'PX', ARGV[3])\n"
+    "return sid\n";
+
+typedef struct {
+    ww_alert_t *alert;
+    char *bytes;
+    size_t len;
+    char *key; /* threshold/cooldown key */
+    const ww_rule_t *rule;
+    int64_t event_time;
+    const char *event_id;
+} pending_t;
+
+typedef struct {
+    ww_daemon_t d;
+    void *zctx, *in, *pub;
+    ww_redis_t *redis;
+    ww_ruleset_t *rules;
+    char rules_origin[512]; /* "redis" or the file name */
+    ww_rules_scratch_t *scratch;
+    ww_hits_t hits;
+    ww_limits_t lim;
+    char sha[41];
+    int64_t last_rules_check;
+    msgpack_sbuffer sbuf;
+    ww_metric_t *m_events, *m_alerts, *m_suppressed, *m_bad, *m_redis_errors, *m_rules;
+    char worker_key[256];
+    uint64_t stats_events, stats_alerts;
+} alert_t;
+
+/* Loads the rule set: Redis first, then the configured file. Returns a new
+ * ruleset (caller owns) or NULL when none is available / invalid. */
+static ww_ruleset_t *load_rules(alert_t *a, char *origin, size_t originlen)
+{
+    char err[1024];
+    redisReply *r = ww_redis_cmd(a->redis, "GET %srules", a->d.cfg.prefix);
+    if (r && r->type == REDIS_REPLY_STRING) {
+        ww_ruleset_t *rs = ww_rules_load_buffer(r->str, r->len, "redis:rules", err, sizeof err);
+        freeReplyObject(r);
+        if (!rs)
+            ww_error(MOD, "msg=\"rules in Redis are invalid, keeping the running set\" error=\"%s\"", err);
+        else
+            snprintf(origin, originlen, "redis");
+        return rs;
+    }
+    if (r)
+        freeReplyObject(r);
+    if (a->d.cfg.alert.rules) {
+        ww_ruleset_t *rs = ww_rules_load_file(a->d.cfg.alert.rules, err, sizeof err);
+        if (!rs)
+            ww_error(MOD, "msg=\"rules file is invalid, keeping the running set\" error=\"%s\"", err);
+        else
+            snprintf(origin, originlen, "%s", a->d.cfg.alert.rules);
+        return rs;
+    }
+    return NULL;
+}
+
+/* Swaps in a new rule set when its version differs. Called between batches. */
+static void maybe_reload(alert_t *a, bool force)
+{
+    int64_t now = ww_mono_ms();
+    if (!force && now - a->last_rules_check < 1000)
+        return;
+    a->last_rules_check = now;
+    if (!force && a->rules) {
+        /* cheap check first: has the version in Redis changed? */
+        redisReply *r = ww_redis_cmd(a->redis, "GET %srules:version", a->d.cfg.prefix);
+        if (!r)
+            return;
+        bool same = (r->type == REDIS_REPLY_STRING && strcmp(a->rules_origin, "redis") == 0 &&
+                     strcmp(r->str, ww_rules_version(a->rules)) == 0) ||
+                    (r->type == REDIS_REPLY_NIL && strcmp(a->rules_origin, "redis") != 0);
+        freeReplyObject(r);
+        if (same)
+            return;
+    }
+    char origin[512];
+    ww_ruleset_t *rs = load_rules(a, origin, sizeof origin);
+    if (!rs) {
+        if (!a->rules && force)
+            ww_warn(MOD, "msg=\"no rules yet: load some with 'wirewatch rules load' or set alert.rules\"");
+        return;
+    }
+    if (a->rules && strcmp(ww_rules_version(rs), ww_rules_version(a->rules)) == 0) {
+        ww_rules_destroy(&rs);
+        snprintf(a->rules_origin, sizeof a->rules_origin, "%s", origin);
+        return;
+    }
+    ww_rules_destroy(&a->rules);
+    a->rules = rs;
+    snprintf(a->rules_origin, sizeof a->rules_origin, "%s", origin);
+    ww_metric_set(a->m_rules, (int64_t)ww_rules_count(rs));
+    ww_info(MOD, "msg=\"rules loaded\" version=%s rules=%zu from=%s", ww_rules_version(rs),
+            ww_rules_count(rs), origin);
+}
+
+static void pending_free(pending_t *p)
+{
+    ww_alert_destroy(&p->alert);
+    ww_free(p->bytes);
+    ww_free(p->key);
+}
+
+/* Adds one candidate alert for a hit (and key). */
+static void add_candidate(alert_t *a, pending_t **list, size_t *n, size_t *cap, const ww_hit_t *hit,
+                          const ww_event_t *ev, const char *key, int64_t now)
+{
+    WW_GROW(*list, *cap, *n + 1);
+    pending_t *p = &(*list)[(*n)++];
+    memset(p, 0, sizeof *p);
+    p->alert = ww_alert_from_hit(hit, ev, key, now);
+    if (hit->rule->threshold.on) {
+        ww_alert_t *al = p->alert;
+        al->matches = ww_realloc(al->matches, (al->n_matches + 1) * sizeof *al->matches);
+        ww_match_t *m = &al->matches[al->n_matches++];
+        memset(m, 0, sizeof *m);
+        m->kind = WW_MATCH_THRESHOLD;
+        m->value = ww_strdup(key && *key ? key : hit->rule->id);
+        m->count = hit->rule->threshold.count;
+    }
+    msgpack_sbuffer_clear(&a->sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &a->sbuf, msgpack_sbuffer_write);
+    ww_alert_pack(&pk, p->alert);
+    p->bytes = ww_strndup(a->sbuf.data, a->sbuf.size);
+    p->len = a->sbuf.size;
+    p->key = ww_strdup(key ? key : "");
+    p->rule = hit->rule;
+    p->event_time = ww_event_time(ev);
+    p->event_id = p->alert->event.id;
+}
+
+/* Runs the fire script for every candidate in one pipeline and publishes the
+ * accepted ones. Retries the whole round after a Redis failure (the script is
+ * idempotent per alert id). Returns the number published. */
+static size_t fire_all(alert_t *a, pending_t *list, size_t n)
+{
+    const ww_config_t *cfg = &a->d.cfg;
+    const char *pfx = cfg->prefix;
+    bool *go = ww_calloc(n ? n : 1, sizeof *go);
+    size_t published = 0;
+    while (n) {
+        if (ww_redis_wait(a->redis, &ww_stop, ww_stop ? 0 : -1) < 0) {
+            ww_error(MOD, "msg=\"stopping with Redis unreachable\" alerts_not_published=%zu", n);
+            break;
+        }
+        if (!a->sha[0] && ww_redis_script_load(a->redis, FIRE_LUA, a->sha) < 0)
+            continue;
+        bool ok = true;
+        for (size_t i = 0; i < n && ok; i++) {
+            pending_t *p = &list[i];
+            const ww_rule_t *r = p->rule;
+            char k1[128], k2[256], k3[1024], k4[1024], ttl[32], maxlen[32], t[32], cd[32], cnt[32], win[32];
+            snprintf(k1, sizeof k1, "%salert:{%s}", pfx, p->alert->id);
+            snprintf(k2, sizeof k2, "%salerts", pfx);
+            snprintf(k3, sizeof k3, "%sthr:{%s}:%s", pfx, r->id, p->key);
+            snprintf(k4, sizeof k4, "%sfire:{%s}:%s", pfx, r->id, p->key);
+            snprintf(ttl, sizeof ttl, "%lld", (long long)cfg->alert.dedup_ttl_ms);
+            snprintf(maxlen, sizeof maxlen, "%lld", (long long)cfg->alert.history_max);
+            snprintf(t, sizeof t, "%lld", (long long)p->event_time);
+            snprintf(cd, sizeof cd, "%lld", (long long)r->cooldown_ms);
+            snprintf(cnt, sizeof cnt, "%u", r->threshold.on ? r->threshold.count : 0);
+            snprintf(win, sizeof win, "%lld", (long long)(r->threshold.on ? r->threshold.window_ms : 0));
+            const char *argv[] = {"EVALSHA", a->sha, "4", k1, k2, k3, k4, p->alert->channel, p->bytes,
+                                  ttl, maxlen, t, p->event_id, cd, cnt, win};
+            size_t lens[16];
+            for (int j = 0; j < 16; j++)
+                lens[j] = strlen(argv[j]);
+            lens[8] = p->len;
+            ok = ww_redis_appendargv(a->redis, 16, argv, lens) == 0;
+        }
+        bool noscript = false;
+        for (size_t i = 0; i < n && ok; i++) {
+            redisReply *r;
+            if (ww_redis_get_reply(a->redis, &r) < 0) {
+                ok = false;
+                break;
+            }
+            if (r->type == REDIS_REPLY_ERROR) {
+                if (strncmp(r->str, "NOSCRIPT", 8) == 0)
+                    noscript = true;
+                else
+                    ww_error(MOD, "msg=\"fire script failed\" error=\"%s\"", r->str);
+                go[i] = false;
+            } else {
+                go[i] = r->type == REDIS_REPLY_STRING;
+            }
+            freeReplyObject(r);
+        }
+        if (!ok) {
+            ww_metric_add(a->m_redis_errors, 1);
+            ww_redis_close(a->redis);
+            continue;
+        }
+        if (noscript) { /* Redis restarted and lost the script: load it and redo the round */
+            a->sha[0] = '\0';
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (!go[i]) {
+                ww_metric_add(a->m_suppressed, 1);
+                continue;
+            }
+            const char *ch = list[i].alert->channel;
+            if (zmq_send(a->pub, ch, strlen(ch), ZMQ_SNDMORE) < 0 ||
+                zmq_send(a->pub, list[i].bytes, list[i].len, 0) < 0) {
+                ww_error(MOD, "msg=\"publish failed\" error=\"%s\"", zmq_strerror(zmq_errno()));
+                continue;
+            }
+            published++;
+            ww_debug(MOD, "msg=\"alert\" id=%s rule=%s channel=%s", list[i].alert->id, list[i].alert->rule, ch);
+        }
+        break;
+    }
+    ww_free(go);
+    return published;
+}
+
+/* The keys a hit counts under: one per distinct entity for per-entity
+ * thresholds/cooldowns, else the single empty key. */
+static size_t hit_keys(const ww_hit_t *hit, const char **keys, size_t max)
+{
+    const ww_rule_t *r = hit->rule;
+    ww_per_t per = r->threshold.on ? r->threshold.per : WW_PER_RULE;
+    size_t n = 0;
+    if (per == WW_PER_ENTITY) {
+        for (size_t i = 0; i < hit->n_matches && n < max; i++) {
+            const ww_match_t *m = &hit->matches[i];
+            if (m->kind != WW_MATCH_ENTITY)
+                continue;
+            bool dup = false;
+            for (size_t j = 0; j < n; j++)
+                dup |= strcmp(keys[j], m->value) == 0;
+            if (!dup)
+                keys[n++] = m->value;
+        }
+    }
+    if (n == 0)
+        keys[n++] = "";
+    return n;
+}
+
+static void process(alert_t *a, const char *buf, size_t len)
+{
+    ww_event_t **evs = NULL;
+    uint64_t bad[WW_BAD__COUNT] = {0};
+    long n = ww_event_decode_batch(buf, len, &a->lim, &evs, bad);
+    if (n < 0) {
+        ww_metric_add(a->m_bad, 1);
+        if (ww_log_ratelimit(0, 60))
+            ww_warn(MOD, "msg=\"dropped a malformed batch\" bytes=%zu", len);
+        return;
+    }
+    pending_t *list = NULL;
+    size_t np = 0, cap = 0;
+    int64_t now = ww_now_ms();
+    for (long i = 0; i < n && a->rules; i++) {
+        ww_rules_eval(a->rules, evs[i], a->scratch, &a->hits);
+        for (size_t h = 0; h < a->hits.n; h++) {
+            const char *keys[64];
+            size_t nk = hit_keys(&a->hits.hits[h], keys, 64);
+            for (size_t k = 0; k < nk; k++)
+                add_candidate(a, &list, &np, &cap, &a->hits.hits[h], evs[i], keys[k], now);
+        }
+    }
+    size_t published = fire_all(a, list, np);
+    for (size_t i = 0; i < np; i++)
+        pending_free(&list[i]);
+    ww_free(list);
+    for (long i = 0; i < n; i++)
+        ww_event_destroy(&evs[i]);
+    ww_free(evs);
+    ww_metric_add(a->m_events, (uint64_t)n);
+    ww_metric_add(a->m_alerts, published);
+    a->stats_events += (uint64_t)n;
+    a->stats_alerts += published;
+    /* counters travel right away so that `up --demo` and tests can tell
+     * when the stream has been fully evaluated */
+    if (ww_redis_append(a->redis, "HINCRBY %sstats:alert alerts %llu", a->d.cfg.prefix,
+                        (unsigned long long)a->stats_alerts) == 0 &&
+        ww_redis_append(a->redis, "HINCRBY %sstats:alert events %llu", a->d.cfg.prefix,
+                        (unsigned long long)a->stats_events) == 0) {
+        redisReply *r1 = NULL, *r2 = NULL;
+        if (ww_redis_get_reply(a->redis, &r1) == 0 && ww_redis_get_reply(a->redis, &r2) == 0)
+            a->stats_events = a->stats_alerts = 0;
+        if (r1)
+            freeReplyObject(r1);
+        if (r2)
+            freeReplyObject(r2);
+    }
+}
+
+static void heartbeat(alert_t *a)
+{
+    static int64_t last;
+    int64_t now = ww_mono_ms();
+    if (now - last < 1000 || !ww_redis_connected(a->redis))
+        return;
+    last = now;
+    redisReply *r = ww_redis_cmd(a->redis, "HSET %s events %lld alerts %lld rules_version %s updated %lld",
+                                 a->worker_key, (long long)ww_metric_value(a->m_events),
+                                 (long long)ww_metric_value(a->m_alerts),
+                                 a->rules ? ww_rules_version(a->rules) : "none", (long long)ww_now_ms());
+    if (r)
+        freeReplyObject(r);
+    r = ww_redis_cmd(a->redis, "PEXPIRE %s 15000", a->worker_key);
+    if (r)
+        freeReplyObject(r);
+}
+
+/* Waits until the PUB socket is connected to the hub, so the first alerts
+ * are not dropped by ZeroMQ's slow-joiner behaviour. Gives up after 5 s. */
+static void wait_connected(alert_t *a)
+{
+    char ep[64];
+    snprintf(ep, sizeof ep, "inproc://alert-monitor-%ld", (long)getpid());
+    if (zmq_socket_monitor(a->pub, ep, ZMQ_EVENT_CONNECTED) < 0)
+        return;
+    void *mon = zmq_socket(a->zctx, ZMQ_PAIR);
+    zmq_connect(mon, ep);
+    int timeout = 100;
+    zmq_setsockopt(mon, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    int64_t until = ww_mono_ms() + 5000;
+    bool connected = false;
+    while (!connected && !ww_stop && ww_mono_ms() < until) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, mon, 0) >= 0) {
+            connected = true;
+            if (zmq_msg_more(&m)) {
+                zmq_msg_t m2;
+                zmq_msg_init(&m2);
+                zmq_msg_recv(&m2, mon, 0);
+                zmq_msg_close(&m2);
+            }
+        }
+        zmq_msg_close(&m);
+    }
+    zmq_socket_monitor(a->pub, NULL, 0);
+    zmq_close(mon);
+    if (connected) {
+        struct timespec ts = {0, 100 * 1000000L}; /* let subscriptions flow upstream */
+        nanosleep(&ts, NULL);
+    } else {
+        ww_warn(MOD, "msg=\"publish endpoint not reachable yet\" endpoint=%s", a->d.cfg.alert.publish_in);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    alert_t a;
+    memset(&a, 0, sizeof a);
+    a.d.name = "alert";
+    a.d.summary = "Evaluates the rules on enriched events and publishes alerts (any number may run).";
+    int rc = ww_daemon_start(&a.d, argc, argv);
+    if (rc >= 0)
+        return rc;
+    const ww_config_t *cfg = &a.d.cfg;
+    if (!cfg->redis) {
+        fprintf(stderr, "wirewatch-alert: no Redis configured (--redis, WIREWATCH_REDIS_URL or 'redis:' in the config)\n");
+        ww_daemon_finish(&a.d);
+        return 2;
+    }
+    char err[1024];
+    if (cfg->alert.rules) { /* a bad rules file at start is bad configuration */
+        ww_ruleset_t *rs = ww_rules_load_file(cfg->alert.rules, err, sizeof err);
+        if (!rs) {
+            fprintf(stderr, "wirewatch-alert: %s\n", err);
+            ww_daemon_finish(&a.d);
+            return 2;
+        }
+        ww_rules_destroy(&rs);
+    }
+    a.redis = ww_redis_new(cfg->redis, err, sizeof err);
+    if (!a.redis) {
+        fprintf(stderr, "wirewatch-alert: %s\n", err);
+        ww_daemon_finish(&a.d);
+        return 2;
+    }
+    char host[128] = "localhost";
+    gethostname(host, sizeof host - 1);
+    snprintf(a.worker_key, sizeof a.worker_key, "%sworkers:alert:%ld@%s", cfg->prefix, (long)getpid(), host);
+    a.scratch = ww_rules_scratch_new();
+    ww_hits_init(&a.hits);
+    ww_limits_default(&a.lim);
+    a.lim.max_bytes = (size_t)cfg->max_message_bytes * 8;
+    msgpack_sbuffer_init(&a.sbuf);
+    a.m_events = ww_metric_counter("wirewatch_alert_events_total", "events evaluated");
+    a.m_alerts = ww_metric_counter("wirewatch_alerts_published_total", "alerts published");
+    a.m_suppressed = ww_metric_counter("wirewatch_alerts_suppressed_total",
+                                       "rule hits not published (already published, threshold not reached, cooldown)");
+    a.m_bad = ww_metric_counter("wirewatch_alert_dropped_total", "malformed batches dropped");
+    a.m_redis_errors = ww_metric_counter("wirewatch_redis_errors_total", "failed Redis round trips");
+    a.m_rules = ww_metric_gauge("wirewatch_alert_rules", "rules in the running set");
+
+    rc = 1;
+    a.zctx = zmq_ctx_new();
+    a.in = ww_zmq_socket(a.zctx, ZMQ_PULL, cfg->max_message_bytes * 8, 4, 0);
+    a.pub = ww_zmq_socket(a.zctx, ZMQ_PUB, cfg->max_message_bytes, 100000, 2000);
+    if (!a.in || !a.pub || ww_zmq_connect(a.pub, cfg->alert.publish_in) < 0)
+        goto cleanup;
+    wait_connected(&a);
+    if (ww_redis_wait(a.redis, &ww_stop, -1) < 0)
+        goto cleanup;
+    maybe_reload(&a, true);
+    if (ww_zmq_connect(a.in, cfg->alert.work) < 0)
+        goto cleanup;
+    ww_info(MOD, "msg=\"started\" version=%s work=%s publish_in=%s rules=%s", WW_VERSION, cfg->alert.work,
+            cfg->alert.publish_in, a.rules ? ww_rules_version(a.rules) : "none");
+    ww_daemon_ready("evaluating rules");
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    while (!ww_stop) {
+        bool hup = ww_reload;
+        if (hup) {
+            ww_reload = 0;
+            ww_daemon_reload_config(&a.d);
+        }
+        maybe_reload(&a, hup);
+        ww_daemon_watchdog();
+        zmq_pollitem_t items[] = {{a.in, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 1, 500) < 0 && zmq_errno() != EINTR)
+            break;
+        if (zmq_msg_recv(&msg, a.in, ZMQ_DONTWAIT) >= 0)
+            process(&a, zmq_msg_data(&msg), zmq_msg_size(&msg));
+        heartbeat(&a);
+    }
+    zmq_msg_close(&msg);
+    if (ww_redis_connected(a.redis)) {
+        redisReply *r = ww_redis_cmd(a.redis, "DEL %s", a.worker_key);
+        if (r)
+            freeReplyObject(r);
+    }
+    ww_info(MOD, "msg=\"stopped\" events=%lld alerts=%lld", (long long)ww_metric_value(a.m_events),
+            (long long)ww_metric_value(a.m_alerts));
+    rc = 0;
+cleanup:
+    if (a.in)
+        zmq_close(a.in);
+    if (a.pub)
+        zmq_close(a.pub);
+    zmq_ctx_term(a.zctx);
+    msgpack_sbuffer_destroy(&a.sbuf);
+    ww_hits_deinit(&a.hits);
+    ww_rules_scratch_destroy(&a.scratch);
+    ww_rules_destroy(&a.rules);
+    ww_redis_destroy(&a.redis);
+    ww_daemon_finish(&a.d);
+    return rc;
+}
