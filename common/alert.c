@@ -66,6 +66,7 @@ void ww_alert_destroy(ww_alert_t **ap)
     for (size_t i = 0; i < a->n_matches; i++)
         ww_free(a->matches[i].value);
     ww_free(a->matches);
+    ww_free(a->stream_id);
     ww_free(a);
     *ap = NULL;
 }
@@ -85,7 +86,7 @@ static void pack_kv(msgpack_packer *pk, const char *k, const char *v)
 
 void ww_alert_pack(msgpack_packer *pk, const ww_alert_t *a)
 {
-    msgpack_pack_map(pk, 8);
+    msgpack_pack_map(pk, a->stream_id ? 9 : 8);
     pack_str(pk, "v");
     msgpack_pack_int(pk, 1);
     pack_kv(pk, "id", a->id);
@@ -125,6 +126,8 @@ void ww_alert_pack(msgpack_packer *pk, const ww_alert_t *a)
     }
     pack_str(pk, "fired_at");
     msgpack_pack_int64(pk, a->fired_at);
+    if (a->stream_id)
+        pack_kv(pk, "seq", a->stream_id);
 }
 
 /* ---- decoding (used by subscribers) ------------------------------------------ */
@@ -209,6 +212,8 @@ int ww_alert_decode(const char *buf, size_t len, ww_alert_t **out)
         char **dst = NULL;
         if (key_is(k, "id"))
             dst = &a->id;
+        else if (key_is(k, "seq"))
+            dst = &a->stream_id;
         else if (key_is(k, "rule"))
             dst = &a->rule;
         else if (key_is(k, "channel"))
@@ -290,6 +295,8 @@ char *ww_alert_to_json(const ww_alert_t *a)
     }
     json_object_set_new(o, "matches", ms);
     json_object_set_new(o, "fired_at", json_integer(a->fired_at));
+    if (a->stream_id)
+        json_object_set_new(o, "seq", json_string(a->stream_id));
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     char *r = ww_strdup(s ? s : "{}");

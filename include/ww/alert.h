@@ -29,6 +29,7 @@ typedef struct {
     ww_match_t *matches;
     size_t n_matches;
     int64_t fired_at;
+    char *stream_id; /* "seq": the <prefix>alerts entry id, NULL when unknown */
 } ww_alert_t;
 
 /* Builds the alert for a rule hit on an event; `key` distinguishes threshold

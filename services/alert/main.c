@@ -239,8 +239,21 @@ static size_t fire_all(alert_t *a, pending_t *list, size_t n)
                 else
                     ww_error(MOD, "msg=\"fire script failed\" error=\"%s\"", r->str);
                 go[i] = false;
+            } else if (r->type == REDIS_REPLY_STRING) {
+                go[i] = true;
+                /* the live message carries its stream entry id ("seq") so
+                 * subscribers can resume and detect gaps */
+                pending_t *p = &list[i];
+                p->alert->stream_id = ww_strndup(r->str, r->len);
+                msgpack_sbuffer_clear(&a->sbuf);
+                msgpack_packer pk;
+                msgpack_packer_init(&pk, &a->sbuf, msgpack_sbuffer_write);
+                ww_alert_pack(&pk, p->alert);
+                ww_free(p->bytes);
+                p->bytes = ww_strndup(a->sbuf.data, a->sbuf.size);
+                p->len = a->sbuf.size;
             } else {
-                go[i] = r->type == REDIS_REPLY_STRING;
+                go[i] = false;
             }
             freeReplyObject(r);
         }

@@ -1,0 +1,259 @@
+/* cmd_subscribe.c - `wirewatch subscribe`: prints alerts whose channel starts
+ * with one of the prefixes. With --since/--resume it first catches up from
+ * the <prefix>alerts stream, then goes live; the live socket is opened before
+ * the catch-up starts and every id is shown once, so there is no gap and no
+ * duplicate. --resume NAME keeps a durable cursor in <prefix>cursor:NAME. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "cli.h"
+#include "ww/alloc.h"
+#include "ww/daemon.h"
+#include "ww/zmqutil.h"
+
+/* A bounded set of seen alert ids (open addressing, FIFO eviction). */
+#define SEEN_CAP 8192
+typedef struct {
+    char (*ring)[33];
+    size_t head, n;
+} seen_t;
+
+static bool seen_has(const seen_t *s, const char *id)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->ring[i], id) == 0)
+            return true;
+    return false;
+}
+
+static void seen_add(seen_t *s, const char *id)
+{
+    snprintf(s->ring[s->head], 33, "%s", id);
+    s->head = (s->head + 1) % SEEN_CAP;
+    if (s->n < SEEN_CAP)
+        s->n++;
+}
+
+typedef struct {
+    cli_common_t cc;
+    char **prefixes;
+    int n_prefixes;
+    bool json;
+    const char *since, *resume;
+    long count, printed;
+    double timeout;
+    ww_redis_t *redis;
+    seen_t seen;
+    char cursor_key[256];
+} sub_t;
+
+static bool wanted(const sub_t *s, const char *channel)
+{
+    if (s->n_prefixes == 0)
+        return true;
+    for (int i = 0; i < s->n_prefixes; i++)
+        if (strncmp(channel, s->prefixes[i], strlen(s->prefixes[i])) == 0)
+            return true;
+    return false;
+}
+
+/* Shows one alert unless already shown; advances the cursor. */
+static void show(sub_t *s, const char *buf, size_t len, const char *stream_id)
+{
+    ww_alert_t *a;
+    if (ww_alert_decode(buf, len, &a) < 0) {
+        fprintf(stderr, "wirewatch subscribe: skipped an undecodable alert\n");
+        return;
+    }
+    if (!stream_id)
+        stream_id = a->stream_id;
+    if (!seen_has(&s->seen, a->id) && wanted(s, a->channel)) {
+        seen_add(&s->seen, a->id);
+        if (s->json) {
+            char *j = ww_alert_to_json(a);
+            printf("%s\n", j);
+            ww_free(j);
+        } else {
+            cli_print_alert(a, isatty(STDOUT_FILENO));
+        }
+        fflush(stdout);
+        s->printed++;
+        if (s->resume && s->redis && stream_id) {
+            redisReply *r = ww_redis_cmd(s->redis, "SET %s %s", s->cursor_key, stream_id);
+            if (r)
+                freeReplyObject(r);
+        }
+    }
+    ww_alert_destroy(&a);
+}
+
+/* Catches up from the stream, entries strictly after `from`. */
+static int catch_up(sub_t *s, const char *from)
+{
+    char start[64];
+    snprintf(start, sizeof start, "(%s", from);
+    for (;;) {
+        redisReply *r = ww_redis_cmd(s->redis, "XRANGE %salerts %s + COUNT 500", s->cc.cfg.prefix, start);
+        if (!r || r->type != REDIS_REPLY_ARRAY) {
+            if (r && r->type == REDIS_REPLY_ERROR)
+                fprintf(stderr, "wirewatch subscribe: %s\n", r->str);
+            if (r)
+                freeReplyObject(r);
+            return -1;
+        }
+        size_t n = r->elements;
+        for (size_t i = 0; i < n && (s->count <= 0 || s->printed < s->count); i++) {
+            redisReply *e = r->element[i];
+            if (e->type != REDIS_REPLY_ARRAY || e->elements < 2)
+                continue;
+            snprintf(start, sizeof start, "(%s", e->element[0]->str);
+            redisReply *kv = e->element[1];
+            for (size_t j = 0; j + 1 < kv->elements; j += 2)
+                if (strcmp(kv->element[j]->str, "alert") == 0)
+                    show(s, kv->element[j + 1]->str, kv->element[j + 1]->len, e->element[0]->str);
+        }
+        freeReplyObject(r);
+        if (n < 500 || (s->count > 0 && s->printed >= s->count))
+            return 0;
+    }
+}
+
+static void sub_usage(FILE *f)
+{
+    fprintf(f, "Usage: wirewatch subscribe [PREFIX...] [--json] [--since ALERT_ID | --resume NAME]\n"
+               "                           [--count N] [--timeout SEC] [-c FILE] [--redis URL]\n"
+               "Prints alerts whose channel starts with a PREFIX (all when none).\n"
+               "  --json         one JSON object per line\n"
+               "  --since ID     first every alert after ID (an alert id or a stream entry id) from history\n"
+               "  --resume NAME  continue where the subscriber NAME stopped (durable cursor in Redis)\n"
+               "  --count N      exit after N alerts\n"
+               "  --timeout SEC  exit after SEC seconds (exit code 0)\n");
+}
+
+int cmd_subscribe(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},       {"since", required_argument, NULL, 's'},
+        {"resume", required_argument, NULL, 'R'}, {"count", required_argument, NULL, 'n'},
+        {"timeout", required_argument, NULL, 't'}, {"config", required_argument, NULL, 'c'},
+        {"redis", required_argument, NULL, 'r'},  {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    sub_t s;
+    memset(&s, 0, sizeof s);
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': s.json = true; break;
+        case 's': s.since = optarg; break;
+        case 'R': s.resume = optarg; break;
+        case 'n': s.count = atol(optarg); break;
+        case 't': s.timeout = atof(optarg); break;
+        case 'c': s.cc.config_path = optarg; break;
+        case 'r': s.cc.redis_url = optarg; break;
+        case 'h': sub_usage(stdout); return 0;
+        default: sub_usage(stderr); return 2;
+        }
+    }
+    if (s.since && s.resume) {
+        fprintf(stderr, "wirewatch subscribe: --since and --resume exclude each other\n");
+        return 2;
+    }
+    s.prefixes = argv + optind;
+    s.n_prefixes = argc - optind;
+    if (cli_load_config(&s.cc) != 0)
+        return 2;
+    ww_signals_install();
+    s.seen.ring = ww_calloc(SEEN_CAP, sizeof *s.seen.ring);
+    int rc = 1;
+    void *zctx = zmq_ctx_new();
+    void *sub = ww_zmq_socket(zctx, ZMQ_SUB, s.cc.cfg.max_message_bytes, 100000, 0);
+    if (s.n_prefixes == 0)
+        zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
+    for (int i = 0; i < s.n_prefixes; i++)
+        zmq_setsockopt(sub, ZMQ_SUBSCRIBE, s.prefixes[i], strlen(s.prefixes[i]));
+    if (ww_zmq_connect(sub, s.cc.cfg.alert.publish) < 0)
+        goto out;
+    if (s.since || s.resume) {
+        s.redis = cli_redis(&s.cc, 5000);
+        if (!s.redis)
+            goto out;
+        char from[64] = "0-0";
+        if (s.resume) {
+            snprintf(s.cursor_key, sizeof s.cursor_key, "%scursor:%s", s.cc.cfg.prefix, s.resume);
+            redisReply *r = ww_redis_cmd(s.redis, "GET %s", s.cursor_key);
+            if (r && r->type == REDIS_REPLY_STRING)
+                snprintf(from, sizeof from, "%s", r->str);
+            else {
+                /* a new subscriber name starts from now */
+                redisReply *l = ww_redis_cmd(s.redis, "XREVRANGE %salerts + - COUNT 1", s.cc.cfg.prefix);
+                if (l && l->type == REDIS_REPLY_ARRAY && l->elements == 1)
+                    snprintf(from, sizeof from, "%s", l->element[0]->element[0]->str);
+                if (l)
+                    freeReplyObject(l);
+            }
+            if (r)
+                freeReplyObject(r);
+        } else {
+            redisReply *r = ww_redis_cmd(s.redis, "GET %salert:{%s}", s.cc.cfg.prefix, s.since);
+            if (r && r->type == REDIS_REPLY_STRING)
+                snprintf(from, sizeof from, "%s", r->str);
+            else if (strchr(s.since, '-'))
+                snprintf(from, sizeof from, "%s", s.since); /* a stream entry id */
+            else {
+                fprintf(stderr, "wirewatch subscribe: unknown alert id '%s'\n", s.since);
+                if (r)
+                    freeReplyObject(r);
+                rc = 2;
+                goto out;
+            }
+            if (r)
+                freeReplyObject(r);
+        }
+        /* the live socket is already connected: alerts fired during the
+         * catch-up wait in its queue and are shown once, after it */
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+        if (catch_up(&s, from) < 0)
+            goto out;
+    }
+    int64_t end = s.timeout > 0 ? ww_mono_ms() + (int64_t)(s.timeout * 1000) : 0;
+    zmq_msg_t ch, body;
+    zmq_msg_init(&ch);
+    zmq_msg_init(&body);
+    while (!ww_stop && (s.count <= 0 || s.printed < s.count)) {
+        long wait = 500;
+        if (end) {
+            int64_t left = end - ww_mono_ms();
+            if (left <= 0)
+                break;
+            if (left < wait)
+                wait = (long)left;
+        }
+        zmq_pollitem_t it[] = {{sub, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(it, 1, wait) <= 0)
+            continue;
+        while ((s.count <= 0 || s.printed < s.count) && zmq_msg_recv(&ch, sub, ZMQ_DONTWAIT) >= 0) {
+            if (!zmq_msg_more(&ch))
+                continue;
+            if (zmq_msg_recv(&body, sub, 0) < 0)
+                break;
+            show(&s, zmq_msg_data(&body), zmq_msg_size(&body), NULL);
+        }
+    }
+    zmq_msg_close(&ch);
+    zmq_msg_close(&body);
+    rc = 0;
+out:
+    zmq_close(sub);
+    zmq_ctx_term(zctx);
+    ww_redis_destroy(&s.redis);
+    ww_free(s.seen.ring);
+    ww_config_free(&s.cc.cfg);
+    return rc;
+}
