@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The second README command (and what CI runs): installs dependencies, then
+#   1. Release build (-O2 -Wall -Wextra -Werror) and the whole ctest suite;
+#   2. the suite again under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. a short libFuzzer run of every fuzz target (clang);
+#   4. the demo, which must print alerts and exit 0.
+# Every test starts its own redis-server on a private unix socket.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+JOBS=$(nproc)
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+
+echo "== release build and tests"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$JOBS"
+(cd build && ctest --output-on-failure -j"$JOBS")
+
+echo "== sanitizer build (ASan+UBSan) and tests"
+cmake -S . -B build-san -DCMAKE_BUILD_TYPE=Debug -DWW_SANITIZE=ON -DWW_BENCH=OFF >/dev/null
+cmake --build build-san -j"$JOBS"
+(cd build-san && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+   LSAN_OPTIONS=suppressions="$PWD/../tests/lsan.supp" \
+   ctest --output-on-failure -j"$JOBS")
+
+echo "== fuzzing (${FUZZ_SECONDS}s per target)"
+cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DWW_FUZZ=ON >/dev/null
+cmake --build build-fuzz -j"$JOBS"
+for f in build-fuzz/bin/fuzz_*; do
+  name=$(basename "$f"); corpus=tests/fuzz/corpus/${name#fuzz_}
+  work=$(mktemp -d); [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null || true
+  "$f" -max_total_time="$FUZZ_SECONDS" -max_len=65536 -rss_limit_mb=2048 "$work" >"$work.log" 2>&1 \
+    || { tail -40 "$work.log"; echo "fuzz target $name FAILED"; exit 1; }
+  echo "$name: $(grep -E '^#[0-9]+.*DONE' "$work.log" | tail -1 || true)"
+  rm -rf "$work" "$work.log"
+done
+
+echo "== demo"
+build/bin/wirewatch up --demo > build/demo.out
+grep -q "alerts" build/demo.out
+tail -2 build/demo.out
+echo "all test stages passed"

@@ -1,0 +1,272 @@
+/* wwtest.c - test harness helpers. */
+#include "wwtest.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ww/alloc.h"
+
+long wwt_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+void wwt_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+}
+
+char *wwt_tmpdir(const char *tag)
+{
+    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char *p = ww_asprintf("%s/wwt-%s-XXXXXX", base, tag);
+    if (!mkdtemp(p)) {
+        ww_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void wwt_rmdir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char *p = ww_asprintf("%s/%s", dir, e->d_name);
+            unlink(p);
+            ww_free(p);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+char *wwt_write_file(const char *dir, const char *name, const char *content)
+{
+    char *p = ww_asprintf("%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    if (!f) {
+        ww_free(p);
+        return NULL;
+    }
+    fputs(content, f);
+    fclose(f);
+    return p;
+}
+
+static pid_t start_redis_proc(wwt_redis_t *r)
+{
+    char sock[300], log[300];
+    snprintf(sock, sizeof sock, "%s/redis.sock", r->dir);
+    snprintf(log, sizeof log, "%s/redis.log", r->dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock, "--save", "",
+               "--appendonly", "no", "--dir", r->dir, "--logfile", log, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int wait_redis(wwt_redis_t *r)
+{
+    char sock[300];
+    snprintf(sock, sizeof sock, "%s/redis.sock", r->dir);
+    long until = wwt_ms() + 10000;
+    while (wwt_ms() < until) {
+        if (waitpid(r->pid, NULL, WNOHANG) == r->pid)
+            return -1;
+        redisContext *c = redisConnectUnix(sock);
+        if (c && !c->err) {
+            redisReply *rep = redisCommand(c, "PING");
+            bool ok = rep && rep->type == REDIS_REPLY_STATUS;
+            if (rep)
+                freeReplyObject(rep);
+            redisFree(c);
+            if (ok)
+                return 0;
+        } else if (c) {
+            redisFree(c);
+        }
+        wwt_sleep_ms(10);
+    }
+    return -1;
+}
+
+int wwt_redis_start(wwt_redis_t *r)
+{
+    memset(r, 0, sizeof *r);
+    char *d = wwt_tmpdir("redis");
+    if (!d)
+        return -1;
+    snprintf(r->dir, sizeof r->dir, "%s", d);
+    ww_free(d);
+    snprintf(r->url, sizeof r->url, "unix://%s/redis.sock", r->dir);
+    r->pid = start_redis_proc(r);
+    return r->pid > 0 ? wait_redis(r) : -1;
+}
+
+int wwt_redis_restart(wwt_redis_t *r)
+{
+    r->pid = start_redis_proc(r);
+    return r->pid > 0 ? wait_redis(r) : -1;
+}
+
+void wwt_redis_stop(wwt_redis_t *r)
+{
+    if (r->pid > 0) {
+        wwt_stop(r->pid, SIGTERM, 5000);
+        r->pid = 0;
+    }
+    if (r->dir[0]) {
+        wwt_rmdir(r->dir);
+        r->dir[0] = '\0';
+    }
+}
+
+int wwt_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    int port = -1;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 && getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+char *wwt_bin(const char *name)
+{
+    const char *dir = getenv("WW_BIN_DIR") ? getenv("WW_BIN_DIR") : WW_BIN_DIR;
+    return ww_asprintf("%s/%s", dir, name);
+}
+
+pid_t wwt_spawn(const char *name, const char *const *args, const char *logfile)
+{
+    char *path = wwt_bin(name);
+    const char *argv[18];
+    int n = 0;
+    argv[n++] = path;
+    for (int i = 0; args && args[i] && n < 17; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (logfile) {
+            int fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND, 0644);
+            if (fd >= 0) {
+                dup2(fd, STDERR_FILENO);
+                close(fd);
+            }
+        }
+        execv(path, (char *const *)argv);
+        fprintf(stderr, "cannot exec %s: %s\n", path, strerror(errno));
+        _exit(127);
+    }
+    ww_free(path);
+    return pid;
+}
+
+int wwt_stop(pid_t pid, int sig, int timeout_ms)
+{
+    if (pid <= 0)
+        return -1;
+    kill(pid, sig);
+    long until = wwt_ms() + timeout_ms;
+    int status;
+    while (wwt_ms() < until) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            return status;
+        if (r < 0)
+            return -1;
+        wwt_sleep_ms(5);
+    }
+    kill(pid, SIGKILL);
+    if (waitpid(pid, &status, 0) == pid)
+        return status;
+    return -1;
+}
+
+int wwt_run(const char *name, const char *const *args, const char *stdin_file, char **out)
+{
+    int pfd[2];
+    if (pipe(pfd) < 0)
+        return -1;
+    char *path = wwt_bin(name);
+    const char *argv[18];
+    int n = 0;
+    argv[n++] = path;
+    for (int i = 0; args && args[i] && n < 17; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(pfd[1], STDOUT_FILENO);
+        close(pfd[0]);
+        close(pfd[1]);
+        if (stdin_file) {
+            int fd = open(stdin_file, O_RDONLY);
+            if (fd >= 0) {
+                dup2(fd, STDIN_FILENO);
+                close(fd);
+            }
+        }
+        execv(path, (char *const *)argv);
+        _exit(127);
+    }
+    ww_free(path);
+    close(pfd[1]);
+    size_t cap = 4096, len = 0;
+    char *buf = ww_malloc(cap);
+    ssize_t r;
+    while ((r = read(pfd[0], buf + len, cap - len - 1)) > 0) {
+        len += (size_t)r;
+        if (cap - len < 2)
+            buf = ww_realloc(buf, cap *= 2);
+    }
+    buf[len] = '\0';
+    close(pfd[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    if (out)
+        *out = buf;
+    else
+        ww_free(buf);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+const char *wwt_shared_data(void)
+{
+    static char path[1024];
+    const char *env = getenv("WW_SHARED_DATA");
+    snprintf(path, sizeof path, "%s", env ? env : WW_SHARED_DATA);
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return path;
+    return NULL;
+}
