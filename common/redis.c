@@ -294,6 +294,8 @@ int ww_redis_append(ww_redis_t *r, const char *fmt, ...)
     int rc = redisvAppendCommand(r->ctx, fmt, ap);
     va_end(ap);
     if (rc != REDIS_OK) {
+        /* hiredis refuses unknown conversions (e.g. %zu): a programming error */
+        ww_error("redis", "msg=\"cannot format command\" format=\"%s\"", fmt);
         ww_redis_close(r);
         return -1;
     }

@@ -152,7 +152,8 @@ static long dedup_batch(ingest_t *in, ww_event_t **evs, size_t n, uint64_t *dups
         }
         /* stats ride in the same round trip */
         if (ok)
-            ok = ww_redis_append(in->redis, "HINCRBY %sstats:ingest received %zu", pfx, n) == 0;
+            ok = ww_redis_append(in->redis, "HINCRBY %sstats:ingest received %llu", pfx,
+                                 (unsigned long long)n) == 0;
         for (size_t i = 0; i < n && ok; i++) {
             if (evs[i]->replay) {
                 keep[i] = true;

@@ -1,0 +1,1321 @@
+/* rules_expr.c - the match expression language of SPEC §5: lexer, parser to
+ * an AST, canonical printer, and the evaluator over a prepared event view.
+ *
+ * Grammar (upper-case keywords; lower-case and/or/not/near are plain words):
+ *
+ *   expr    := and { "OR" and }
+ *   and     := unary { ["AND"] unary }          adjacency means AND
+ *   unary   := "NOT" unary | near
+ *   near    := primary [ "NEAR/"n primary ]     both sides words, prefixes or phrases
+ *   primary := "(" expr ")" | SCOPE":" primary-or-term | entity | term
+ *   term    := word | prefix"*" | '"'phrase'"'
+ *   entity  := "entity:"TYPE | "entity:"TYPE":"name | "entity:"'"'Name'"'
+ *
+ * Precedence: NOT > NEAR > AND/adjacency > OR. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <utf8proc.h>
+
+#include "rules_internal.h"
+#include "ww/alloc.h"
+
+/* ======================================================================== */
+/* names                                                                     */
+/* ======================================================================== */
+
+static const char *const rx_type_names[WW_ENT__COUNT] = {"PER",  "ORG",   "LOC",    "MISC",
+                                                         "DATE", "MONEY", "PERCENT"};
+
+const char *ww_rx_ent_type_name(ww_ent_type_t t)
+{
+    if ((int)t < 0 || t >= WW_ENT__COUNT)
+        return NULL;
+    return rx_type_names[t];
+}
+
+/* Entity type from s[0..n), case-insensitive. Returns 0 or -1. */
+static int rx_type_parse(const char *s, size_t n, ww_ent_type_t *out)
+{
+    for (int t = 0; t < WW_ENT__COUNT; t++) {
+        if (strlen(rx_type_names[t]) == n && strncasecmp(rx_type_names[t], s, n) == 0) {
+            *out = (ww_ent_type_t)t;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* ======================================================================== */
+/* terms                                                                     */
+/* ======================================================================== */
+
+static void rx_term_free(ww_rx_term_t *t)
+{
+    for (uint32_t i = 0; i < t->n; i++)
+        ww_free(t->w[i]);
+    ww_free(t->w);
+    ww_free(t->len);
+    ww_free(t->hash);
+    memset(t, 0, sizeof *t);
+}
+
+/* Fills t with the words of s[0..n) (tokenized like event text). Returns the
+ * number of words (0: t left empty). */
+static uint32_t rx_term_build(ww_rx_term_t *t, const char *s, size_t n, bool prefix)
+{
+    ww_tokens_t toks;
+    ww_tokens_init(&toks);
+    ww_tokenize(s, n, &toks);
+    memset(t, 0, sizeof *t);
+    if (toks.n > 0) {
+        t->n = (uint32_t)toks.n;
+        t->w = ww_calloc(toks.n, sizeof *t->w);
+        t->len = ww_calloc(toks.n, sizeof *t->len);
+        t->hash = ww_calloc(toks.n, sizeof *t->hash);
+        for (size_t i = 0; i < toks.n; i++) {
+            t->w[i] = ww_strndup(ww_token_fold(&toks, i), toks.toks[i].fold_len);
+            t->len[i] = toks.toks[i].fold_len;
+            t->hash[i] = toks.toks[i].hash;
+        }
+        t->prefix = prefix;
+    }
+    ww_tokens_deinit(&toks);
+    return t->n;
+}
+
+void ww_rx_free(ww_rx_node_t *n)
+{
+    if (!n)
+        return;
+    for (size_t i = 0; i < n->n_kids; i++)
+        ww_rx_free(n->kids[i]);
+    ww_free(n->kids);
+    rx_term_free(&n->a);
+    rx_term_free(&n->b);
+    rx_term_free(&n->name_words);
+    ww_free(n->name_fold);
+    ww_free(n);
+}
+
+static ww_rx_node_t *rx_node_new(ww_rx_kind_t kind, uint32_t pos)
+{
+    ww_rx_node_t *n = ww_calloc(1, sizeof *n);
+    n->kind = kind;
+    n->pos = pos;
+    return n;
+}
+
+/* Adds kid to an AND/OR node, flattening a kid of the same kind. */
+static void rx_add_kid(ww_rx_node_t *n, ww_rx_node_t *kid)
+{
+    if (kid->kind == n->kind && (kid->kind == WW_RX_AND || kid->kind == WW_RX_OR)) {
+        n->kids = ww_realloc(n->kids, (n->n_kids + kid->n_kids) * sizeof *n->kids);
+        for (size_t i = 0; i < kid->n_kids; i++)
+            n->kids[n->n_kids++] = kid->kids[i];
+        kid->n_kids = 0;
+        ww_rx_free(kid);
+        return;
+    }
+    n->kids = ww_realloc(n->kids, (n->n_kids + 1) * sizeof *n->kids);
+    n->kids[n->n_kids++] = kid;
+}
+
+/* ======================================================================== */
+/* lexer                                                                     */
+/* ======================================================================== */
+
+typedef enum {
+    TK_EOF = 0,
+    TK_LP,   /* ( */
+    TK_RP,   /* ) */
+    TK_STR,  /* "..." : s/len = the content */
+    TK_BARE, /* a run of anything but blanks, parentheses and quotes */
+    TK_AND,
+    TK_OR,
+    TK_NOT,
+    TK_NEAR /* NEAR/n, near_n set */
+} rx_tk_kind_t;
+
+typedef struct {
+    rx_tk_kind_t k;
+    uint32_t pos;    /* offset of the token's first byte */
+    uint32_t end;    /* offset just past the token */
+    const char *s;   /* TK_STR: content, TK_BARE: the run */
+    uint32_t len;    /* its length */
+    uint32_t near_n; /* TK_NEAR */
+} rx_tok_t;
+
+typedef struct {
+    const char *src;
+    size_t len;
+    size_t i;          /* lexer position */
+    rx_tok_t cur;      /* current token */
+    rx_tok_t prev;     /* the token consumed before cur */
+    int depth;         /* open parentheses + NOTs */
+    int paren;         /* open parentheses */
+    ww_rx_scope_t scope; /* scope of the enclosing title:(...) group */
+    bool scoped;       /* inside such a group */
+    bool failed;       /* error recorded */
+    size_t err_off;
+    char *msg;
+    size_t msglen;
+} rx_parser_t;
+
+static void rx_fail(rx_parser_t *p, size_t off, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Records the first error only. */
+static void rx_fail(rx_parser_t *p, size_t off, const char *fmt, ...)
+{
+    if (p->failed)
+        return;
+    p->failed = true;
+    p->err_off = off;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->msg, p->msglen, fmt, ap);
+    va_end(ap);
+}
+
+static bool rx_is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Reads the next token into p->cur (p->prev gets the old one). */
+static void rx_next(rx_parser_t *p)
+{
+    p->prev = p->cur;
+    rx_tok_t t = {0};
+    while (p->i < p->len && rx_is_blank(p->src[p->i]))
+        p->i++;
+    t.pos = (uint32_t)p->i;
+    if (p->i >= p->len) {
+        t.k = TK_EOF;
+        t.end = t.pos;
+        p->cur = t;
+        return;
+    }
+    char c = p->src[p->i];
+    if (c == '(' || c == ')') {
+        t.k = c == '(' ? TK_LP : TK_RP;
+        p->i++;
+    } else if (c == '"') {
+        const char *q = memchr(p->src + p->i + 1, '"', p->len - p->i - 1);
+        if (!q) {
+            rx_fail(p, p->i, "unterminated quote");
+            t.k = TK_EOF;
+            p->i = p->len;
+        } else {
+            t.k = TK_STR;
+            t.s = p->src + p->i + 1;
+            t.len = (uint32_t)(q - t.s);
+            p->i = (size_t)(q - p->src) + 1;
+        }
+    } else {
+        size_t j = p->i;
+        while (j < p->len && !rx_is_blank(p->src[j]) && p->src[j] != '(' && p->src[j] != ')' &&
+               p->src[j] != '"')
+            j++;
+        t.k = TK_BARE;
+        t.s = p->src + p->i;
+        t.len = (uint32_t)(j - p->i);
+        p->i = j;
+        if (t.len == 3 && memcmp(t.s, "AND", 3) == 0) {
+            t.k = TK_AND;
+        } else if (t.len == 2 && memcmp(t.s, "OR", 2) == 0) {
+            t.k = TK_OR;
+        } else if (t.len == 3 && memcmp(t.s, "NOT", 3) == 0) {
+            t.k = TK_NOT;
+        } else if (t.len >= 4 && memcmp(t.s, "NEAR", 4) == 0 && (t.len == 4 || t.s[4] == '/')) {
+            t.k = TK_NEAR;
+            if (t.len == 4) {
+                rx_fail(p, t.pos, "NEAR needs a distance: write NEAR/n, e.g. NEAR/5");
+            } else {
+                uint32_t n = 0;
+                bool ok = t.len > 5 && t.len <= 9;
+                for (uint32_t k = 5; ok && k < t.len; k++) {
+                    if (t.s[k] < '0' || t.s[k] > '9')
+                        ok = false;
+                    else
+                        n = n * 10 + (uint32_t)(t.s[k] - '0');
+                }
+                if (!ok || n > WW_RX_MAX_NEAR)
+                    rx_fail(p, t.pos + 5, "bad NEAR distance '%.*s': expected a number 0..%d",
+                            (int)(t.len - 5), t.s + 5, WW_RX_MAX_NEAR);
+                t.near_n = n;
+            }
+        }
+    }
+    t.end = (uint32_t)p->i;
+    p->cur = t;
+}
+
+static const char *rx_tok_desc(const rx_tok_t *t)
+{
+    switch (t->k) {
+    case TK_AND: return "AND";
+    case TK_OR: return "OR";
+    case TK_NOT: return "NOT";
+    case TK_NEAR: return "NEAR";
+    case TK_LP: return "(";
+    case TK_RP: return ")";
+    default: return "term";
+    }
+}
+
+/* ======================================================================== */
+/* parser                                                                    */
+/* ======================================================================== */
+
+static ww_rx_node_t *rx_parse_or(rx_parser_t *p);
+
+/* A term node from the bare text s[0..n) at offset pos: word, prefix* or an
+ * unquoted run that splits into several words (a phrase). */
+static ww_rx_node_t *rx_bare_term(rx_parser_t *p, const char *s, size_t n, uint32_t pos,
+                                  ww_rx_scope_t scope)
+{
+    const char *star = memchr(s, '*', n);
+    bool prefix = false;
+    if (star) {
+        size_t at = (size_t)(star - s);
+        if (at != n - 1) {
+            rx_fail(p, pos + at, "'*' is allowed only at the end of a word");
+            return NULL;
+        }
+        if (n == 1) {
+            rx_fail(p, pos, "lone '*': a prefix needs at least one letter or digit before '*'");
+            return NULL;
+        }
+        prefix = true;
+        n--;
+    }
+    ww_rx_node_t *node = rx_node_new(WW_RX_TERM, pos);
+    node->scope = scope;
+    if (rx_term_build(&node->a, s, n, prefix) == 0) {
+        rx_fail(p, pos, "'%.*s' has no letters or digits", (int)(prefix ? n + 1 : n), s);
+        ww_rx_free(node);
+        return NULL;
+    }
+    if (prefix) {
+        /* the '*' must follow a word character: "foo-*" is refused */
+        ww_tokens_t toks;
+        ww_tokens_init(&toks);
+        ww_tokenize(s, n, &toks);
+        bool ok = toks.n > 0 && toks.toks[toks.n - 1].end == n;
+        ww_tokens_deinit(&toks);
+        if (!ok) {
+            rx_fail(p, pos + n, "'*' must follow a letter or digit");
+            ww_rx_free(node);
+            return NULL;
+        }
+    }
+    return node;
+}
+
+/* A phrase from the current TK_STR token. */
+static ww_rx_node_t *rx_phrase(rx_parser_t *p, ww_rx_scope_t scope)
+{
+    rx_tok_t t = p->cur;
+    ww_rx_node_t *node = rx_node_new(WW_RX_TERM, t.pos);
+    node->scope = scope;
+    if (rx_term_build(&node->a, t.s, t.len, false) == 0) {
+        rx_fail(p, t.pos, "empty phrase: a quoted phrase needs at least one letter or digit");
+        ww_rx_free(node);
+        return NULL;
+    }
+    rx_next(p);
+    return node;
+}
+
+/* Sets the entity name of node from s[0..n) at offset pos. Returns 0 or -1. */
+static int rx_entity_name(rx_parser_t *p, ww_rx_node_t *node, const char *s, size_t n,
+                          uint32_t pos)
+{
+    if (n == 0) {
+        rx_fail(p, pos, "empty entity name");
+        return -1;
+    }
+    if (rx_term_build(&node->name_words, s, n, false) == 0) {
+        rx_fail(p, pos, "entity name '%.*s' has no letters or digits", (int)n, s);
+        return -1;
+    }
+    node->name_fold = ww_casefold(s, n, &node->name_fold_len);
+    return 0;
+}
+
+/* entity:... from the current bare token whose text after "entity:" is
+ * rest[0..rn) at offset rpos. */
+static ww_rx_node_t *rx_entity(rx_parser_t *p, const char *rest, size_t rn, uint32_t rpos)
+{
+    rx_tok_t t = p->cur;
+    if (p->scoped) {
+        rx_fail(p, t.pos, "entity: cannot be used inside a field scope");
+        return NULL;
+    }
+    ww_rx_node_t *node = rx_node_new(WW_RX_ENTITY, t.pos);
+    rx_next(p);
+    if (rn == 0) {
+        /* entity:"Name" */
+        if (p->cur.k != TK_STR || p->cur.pos != t.end) {
+            rx_fail(p, t.pos,
+                    "entity: needs a type (entity:PER) or a quoted name (entity:\"Name\")");
+            goto fail;
+        }
+        if (rx_entity_name(p, node, p->cur.s, p->cur.len, p->cur.pos) < 0)
+            goto fail;
+        rx_next(p);
+        return node;
+    }
+    const char *colon = memchr(rest, ':', rn);
+    size_t tn = colon ? (size_t)(colon - rest) : rn;
+    if (rx_type_parse(rest, tn, &node->type) < 0) {
+        rx_fail(p, rpos, "unknown entity type '%.*s' (expected PER ORG LOC MISC DATE MONEY PERCENT%s)",
+                (int)tn, rest, colon ? "" : "; quote a name: entity:\"Name\"");
+        goto fail;
+    }
+    node->has_type = true;
+    if (!colon)
+        return node;
+    const char *name = colon + 1;
+    size_t nn = rn - tn - 1;
+    uint32_t npos = rpos + (uint32_t)tn + 1;
+    if (nn == 0) {
+        if (p->cur.k != TK_STR || p->cur.pos != t.end) {
+            rx_fail(p, npos, "expected a name after 'entity:%.*s:'", (int)tn, rest);
+            goto fail;
+        }
+        if (rx_entity_name(p, node, p->cur.s, p->cur.len, p->cur.pos) < 0)
+            goto fail;
+        rx_next(p);
+        return node;
+    }
+    if (memchr(name, '*', nn)) {
+        rx_fail(p, npos + (uint32_t)((const char *)memchr(name, '*', nn) - name),
+                "'*' is not allowed in an entity name");
+        goto fail;
+    }
+    if (rx_entity_name(p, node, name, nn, npos) < 0)
+        goto fail;
+    return node;
+fail:
+    ww_rx_free(node);
+    return NULL;
+}
+
+/* The scope named s[0..n), or -1. */
+static int rx_scope_parse(const char *s, size_t n)
+{
+    static const struct {
+        const char *name;
+        ww_rx_scope_t sc;
+    } tab[] = {{"title", WW_RX_SC_TITLE},
+               {"body", WW_RX_SC_BODY},
+               {"source", WW_RX_SC_SOURCE},
+               {"lang", WW_RX_SC_LANG}};
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        if (strlen(tab[i].name) == n && memcmp(tab[i].name, s, n) == 0)
+            return (int)tab[i].sc;
+    return -1;
+}
+
+/* Error for a token that cannot start a term. */
+static void rx_fail_expected(rx_parser_t *p)
+{
+    rx_tok_t t = p->cur;
+    if (t.k == TK_EOF) {
+        switch (p->prev.k) {
+        case TK_AND:
+        case TK_OR:
+        case TK_NOT:
+        case TK_NEAR:
+            rx_fail(p, p->prev.pos, "dangling %s: nothing follows it", rx_tok_desc(&p->prev));
+            break;
+        case TK_LP:
+            rx_fail(p, p->prev.pos, "unbalanced '('");
+            break;
+        case TK_EOF:
+            rx_fail(p, 0, "empty match expression");
+            break;
+        default:
+            rx_fail(p, t.pos, "expected a term");
+            break;
+        }
+    } else if (t.k == TK_RP) {
+        if (p->paren == 0)
+            rx_fail(p, t.pos, "unbalanced ')'");
+        else
+            rx_fail(p, t.pos, "expected a term before ')'");
+    } else {
+        rx_fail(p, t.pos, "unexpected %s: expected a term", rx_tok_desc(&t));
+    }
+}
+
+static ww_rx_node_t *rx_parse_primary(rx_parser_t *p)
+{
+    rx_tok_t t = p->cur;
+    if (p->failed)
+        return NULL;
+    if (t.k == TK_LP) {
+        if (++p->depth > WW_RX_MAX_DEPTH) {
+            rx_fail(p, t.pos, "expression nested too deeply (more than %d levels)",
+                    WW_RX_MAX_DEPTH);
+            return NULL;
+        }
+        p->paren++;
+        rx_next(p);
+        if (p->cur.k == TK_RP) {
+            rx_fail(p, t.pos, "empty parentheses");
+            return NULL;
+        }
+        ww_rx_node_t *n = rx_parse_or(p);
+        if (!n)
+            return NULL;
+        if (p->cur.k != TK_RP) {
+            rx_fail(p, t.pos, "unbalanced '('");
+            ww_rx_free(n);
+            return NULL;
+        }
+        p->paren--;
+        p->depth--;
+        rx_next(p);
+        return n;
+    }
+    if (t.k == TK_STR)
+        return rx_phrase(p, p->scoped ? p->scope : WW_RX_SC_TEXT);
+    if (t.k != TK_BARE) {
+        rx_fail_expected(p);
+        return NULL;
+    }
+    /* NAME: prefix, NAME all ASCII letters */
+    size_t nl = 0;
+    while (nl < t.len && ((t.s[nl] >= 'a' && t.s[nl] <= 'z') || (t.s[nl] >= 'A' && t.s[nl] <= 'Z')))
+        nl++;
+    if (nl > 0 && nl < t.len && t.s[nl] == ':') {
+        const char *rest = t.s + nl + 1;
+        size_t rn = t.len - nl - 1;
+        uint32_t rpos = t.pos + (uint32_t)nl + 1;
+        if (nl == 6 && memcmp(t.s, "entity", 6) == 0)
+            return rx_entity(p, rest, rn, rpos);
+        int sc = rx_scope_parse(t.s, nl);
+        if (sc < 0) {
+            rx_fail(p, t.pos, "unknown field scope '%.*s:' (expected title: body: source: lang: entity:)",
+                    (int)nl, t.s);
+            return NULL;
+        }
+        if (p->scoped) {
+            rx_fail(p, t.pos, "field scope '%.*s:' inside another field scope", (int)nl, t.s);
+            return NULL;
+        }
+        if (rn > 0) {
+            size_t il = 0;
+            while (il < rn && ((rest[il] >= 'a' && rest[il] <= 'z') || (rest[il] >= 'A' && rest[il] <= 'Z')))
+                il++;
+            if (il > 0 && il < rn && rest[il] == ':') {
+                if (il == 6 && memcmp(rest, "entity", 6) == 0) {
+                    rx_fail(p, rpos, "entity: cannot be used inside a field scope");
+                    return NULL;
+                }
+                if (rx_scope_parse(rest, il) >= 0) {
+                    rx_fail(p, rpos, "field scope '%.*s:' inside another field scope", (int)il, rest);
+                    return NULL;
+                }
+            }
+            ww_rx_node_t *n = rx_bare_term(p, rest, rn, rpos, (ww_rx_scope_t)sc);
+            if (n)
+                rx_next(p);
+            return n;
+        }
+        rx_next(p);
+        if ((p->cur.k != TK_LP && p->cur.k != TK_STR) || p->cur.pos != t.end) {
+            rx_fail(p, t.pos, "'%.*s:' must be followed directly by a word, a quoted phrase or '('",
+                    (int)nl, t.s);
+            return NULL;
+        }
+        p->scoped = true;
+        p->scope = (ww_rx_scope_t)sc;
+        ww_rx_node_t *n = rx_parse_primary(p);
+        p->scoped = false;
+        return n;
+    }
+    ww_rx_node_t *n = rx_bare_term(p, t.s, t.len, t.pos, p->scoped ? p->scope : WW_RX_SC_TEXT);
+    if (n)
+        rx_next(p);
+    return n;
+}
+
+static ww_rx_node_t *rx_parse_near(rx_parser_t *p)
+{
+    ww_rx_node_t *left = rx_parse_primary(p);
+    if (!left || p->cur.k != TK_NEAR)
+        return left;
+    rx_tok_t near = p->cur;
+    ww_rx_node_t *right = NULL;
+    if (left->kind != WW_RX_TERM) {
+        rx_fail(p, near.pos, "NEAR needs a word, prefix or phrase on its left");
+        goto fail;
+    }
+    rx_next(p);
+    if (p->failed)
+        goto fail;
+    uint32_t rpos = p->cur.pos;
+    right = rx_parse_primary(p);
+    if (!right)
+        goto fail;
+    if (right->kind != WW_RX_TERM) {
+        rx_fail(p, rpos, "NEAR needs a word, prefix or phrase on its right");
+        goto fail;
+    }
+    ww_rx_scope_t sc = left->scope;
+    if (right->scope != sc) {
+        if (sc == WW_RX_SC_TEXT)
+            sc = right->scope;
+        else if (right->scope != WW_RX_SC_TEXT) {
+            rx_fail(p, near.pos, "the two sides of NEAR are in different field scopes");
+            goto fail;
+        }
+    }
+    if (p->cur.k == TK_NEAR) {
+        rx_fail(p, p->cur.pos, "NEAR cannot be chained: combine two NEARs with AND");
+        goto fail;
+    }
+    ww_rx_node_t *n = rx_node_new(WW_RX_NEAR, left->pos);
+    n->scope = sc;
+    n->near_n = near.near_n;
+    n->a = left->a;
+    n->b = right->a;
+    memset(&left->a, 0, sizeof left->a);
+    memset(&right->a, 0, sizeof right->a);
+    ww_rx_free(left);
+    ww_rx_free(right);
+    return n;
+fail:
+    ww_rx_free(left);
+    ww_rx_free(right);
+    return NULL;
+}
+
+static ww_rx_node_t *rx_parse_unary(rx_parser_t *p)
+{
+    if (p->failed)
+        return NULL;
+    if (p->cur.k != TK_NOT)
+        return rx_parse_near(p);
+    rx_tok_t t = p->cur;
+    if (++p->depth > WW_RX_MAX_DEPTH) {
+        rx_fail(p, t.pos, "expression nested too deeply (more than %d levels)", WW_RX_MAX_DEPTH);
+        return NULL;
+    }
+    rx_next(p);
+    ww_rx_node_t *kid = rx_parse_unary(p);
+    p->depth--;
+    if (!kid)
+        return NULL;
+    ww_rx_node_t *n = rx_node_new(WW_RX_NOT, t.pos);
+    rx_add_kid(n, kid);
+    return n;
+}
+
+static bool rx_starts_unary(rx_tk_kind_t k)
+{
+    return k == TK_BARE || k == TK_STR || k == TK_LP || k == TK_NOT;
+}
+
+static ww_rx_node_t *rx_parse_and(rx_parser_t *p)
+{
+    ww_rx_node_t *left = rx_parse_unary(p);
+    if (!left)
+        return NULL;
+    ww_rx_node_t *and = NULL;
+    while (!p->failed) {
+        if (p->cur.k == TK_AND) {
+            rx_next(p);
+        } else if (p->cur.k == TK_NEAR) {
+            rx_fail(p, p->cur.pos, "NEAR needs a word, prefix or phrase on its left");
+            break;
+        } else if (!rx_starts_unary(p->cur.k)) {
+            break;
+        }
+        ww_rx_node_t *right = rx_parse_unary(p);
+        if (!right)
+            break;
+        if (!and) {
+            and = rx_node_new(WW_RX_AND, left->pos);
+            rx_add_kid(and, left);
+        }
+        rx_add_kid(and, right);
+    }
+    if (p->failed) {
+        ww_rx_free(and ? and : left);
+        return NULL;
+    }
+    return and ? and : left;
+}
+
+static ww_rx_node_t *rx_parse_or(rx_parser_t *p)
+{
+    ww_rx_node_t *left = rx_parse_and(p);
+    if (!left)
+        return NULL;
+    ww_rx_node_t *or = NULL;
+    while (!p->failed && p->cur.k == TK_OR) {
+        rx_next(p);
+        ww_rx_node_t *right = rx_parse_and(p);
+        if (!right)
+            break;
+        if (!or) {
+            or = rx_node_new(WW_RX_OR, left->pos);
+            rx_add_kid(or, left);
+        }
+        rx_add_kid(or, right);
+    }
+    if (p->failed) {
+        ww_rx_free(or ? or : left);
+        return NULL;
+    }
+    return or ? or : left;
+}
+
+ww_rx_node_t *ww_rx_parse(const char *expr, size_t len, size_t *err_off, char *msg, size_t msglen)
+{
+    rx_parser_t p = {.src = expr, .len = len, .msg = msg, .msglen = msglen};
+    if (msglen)
+        msg[0] = '\0';
+    rx_next(&p);
+    ww_rx_node_t *n = NULL;
+    if (!p.failed)
+        n = rx_parse_or(&p);
+    if (n && !p.failed && p.cur.k != TK_EOF) {
+        if (p.cur.k == TK_RP)
+            rx_fail(&p, p.cur.pos, "unbalanced ')'");
+        else
+            rx_fail(&p, p.cur.pos, "unexpected %s", rx_tok_desc(&p.cur));
+    }
+    if (p.failed) {
+        ww_rx_free(n);
+        if (err_off)
+            *err_off = p.err_off;
+        return NULL;
+    }
+    return n;
+}
+
+/* ======================================================================== */
+/* canonical printer                                                         */
+/* ======================================================================== */
+
+typedef struct {
+    char *s;
+    size_t n, cap;
+} rx_buf_t;
+
+static void rx_put(rx_buf_t *b, const char *s, size_t n)
+{
+    WW_GROW(b->s, b->cap, b->n + n + 1);
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = '\0';
+}
+
+static void rx_puts(rx_buf_t *b, const char *s)
+{
+    rx_put(b, s, strlen(s));
+}
+
+static const char *const rx_scope_names[] = {"", "title:", "body:", "source:", "lang:"};
+
+static void rx_print_term(rx_buf_t *b, const ww_rx_term_t *t)
+{
+    if (t->n > 1)
+        rx_puts(b, "\"");
+    for (uint32_t i = 0; i < t->n; i++) {
+        if (i)
+            rx_puts(b, " ");
+        rx_put(b, t->w[i], t->len[i]);
+    }
+    if (t->prefix)
+        rx_puts(b, "*");
+    if (t->n > 1)
+        rx_puts(b, "\"");
+}
+
+static void rx_print(rx_buf_t *b, const ww_rx_node_t *n)
+{
+    char tmp[32];
+    switch (n->kind) {
+    case WW_RX_TERM:
+        rx_puts(b, rx_scope_names[n->scope]);
+        rx_print_term(b, &n->a);
+        break;
+    case WW_RX_NEAR:
+        snprintf(tmp, sizeof tmp, "(NEAR/%u ", n->near_n);
+        rx_puts(b, tmp);
+        rx_puts(b, rx_scope_names[n->scope]);
+        rx_print_term(b, &n->a);
+        rx_puts(b, " ");
+        rx_print_term(b, &n->b);
+        rx_puts(b, ")");
+        break;
+    case WW_RX_ENTITY:
+        rx_puts(b, "entity:");
+        if (n->has_type) {
+            rx_puts(b, rx_type_names[n->type]);
+            if (n->name_fold)
+                rx_puts(b, ":");
+        }
+        if (n->name_fold) {
+            rx_puts(b, "\"");
+            rx_put(b, n->name_fold, n->name_fold_len);
+            rx_puts(b, "\"");
+        }
+        break;
+    case WW_RX_AND:
+    case WW_RX_OR:
+    case WW_RX_NOT:
+        rx_puts(b, n->kind == WW_RX_AND ? "(AND" : n->kind == WW_RX_OR ? "(OR" : "(NOT");
+        for (size_t i = 0; i < n->n_kids; i++) {
+            rx_puts(b, " ");
+            rx_print(b, n->kids[i]);
+        }
+        rx_puts(b, ")");
+        break;
+    }
+}
+
+char *ww_rx_to_string(const ww_rx_node_t *n)
+{
+    rx_buf_t b = {0};
+    rx_put(&b, "", 0);
+    rx_print(&b, n);
+    return b.s;
+}
+
+/* ======================================================================== */
+/* the prepared event                                                        */
+/* ======================================================================== */
+
+void ww_rx_view_init(ww_rx_view_t *v)
+{
+    memset(v, 0, sizeof *v);
+    for (int i = 0; i < WW_RX_F__COUNT; i++)
+        ww_tokens_init(&v->f[i].toks);
+    ww_tokens_init(&v->tmp);
+}
+
+void ww_rx_view_deinit(ww_rx_view_t *v)
+{
+    for (int i = 0; i < WW_RX_F__COUNT; i++) {
+        ww_tokens_deinit(&v->f[i].toks);
+        ww_free(v->f[i].by_hash);
+        ww_free(v->f[i].by_fold);
+    }
+    ww_tokens_deinit(&v->tmp);
+    ww_free(v->occ);
+    ww_free(v->ei);
+    ww_free(v->pool);
+    ww_free(v->w_off);
+    ww_free(v->w_len);
+    ww_free(v->w_hash);
+    ww_free(v->cp);
+    memset(v, 0, sizeof *v);
+}
+
+static int rx_cmp_hidx(const void *a, const void *b)
+{
+    const ww_rx_hidx_t *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Byte-wise order of two folded words (shorter first on a common prefix). */
+static int rx_cmp_bytes(const char *a, size_t an, const char *b, size_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+    if (c)
+        return c;
+    return an < bn ? -1 : an > bn;
+}
+
+static int rx_cmp_fidx(const void *a, const void *b)
+{
+    const ww_rx_fidx_t *x = a, *y = b;
+    int c = rx_cmp_bytes(x->fold, x->len, y->fold, y->len);
+    if (c)
+        return c;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+void ww_rx_view_prepare(ww_rx_view_t *v, const ww_event_t *ev)
+{
+    const char *texts[WW_RX_F__COUNT] = {ev->title, ev->body, ev->source, ev->lang};
+    v->ev = ev;
+    v->n_occ = 0;
+    v->ents_ready = false;
+    for (int i = 0; i < WW_RX_F__COUNT; i++) {
+        ww_rx_field_t *f = &v->f[i];
+        f->text = texts[i] ? texts[i] : "";
+        f->len = strlen(f->text);
+        ww_tokenize(f->text, f->len, &f->toks);
+        WW_GROW(f->by_hash, f->cap_hash, f->toks.n + 1);
+        for (size_t k = 0; k < f->toks.n; k++) {
+            f->by_hash[k].hash = f->toks.toks[k].hash;
+            f->by_hash[k].idx = (uint32_t)k;
+        }
+        qsort(f->by_hash, f->toks.n, sizeof *f->by_hash, rx_cmp_hidx);
+        f->fold_ready = false;
+    }
+}
+
+void ww_rx_view_need_fold(ww_rx_view_t *v, int field)
+{
+    ww_rx_field_t *f = &v->f[field];
+    if (f->fold_ready)
+        return;
+    WW_GROW(f->by_fold, f->cap_fold, f->toks.n + 1);
+    for (size_t k = 0; k < f->toks.n; k++) {
+        f->by_fold[k].fold = ww_token_fold(&f->toks, k);
+        f->by_fold[k].len = f->toks.toks[k].fold_len;
+        f->by_fold[k].idx = (uint32_t)k;
+    }
+    qsort(f->by_fold, f->toks.n, sizeof *f->by_fold, rx_cmp_fidx);
+    f->fold_ready = true;
+}
+
+/* Appends the case-folded s[0..n) to v->pool without allocating once warm.
+ * Returns its offset; *out_len gets its length. Same folding as ww_casefold. */
+static uint32_t rx_fold_into_pool(ww_rx_view_t *v, const char *s, size_t n, uint32_t *out_len)
+{
+    uint32_t off = (uint32_t)v->pool_len;
+    bool ascii = true;
+    for (size_t i = 0; i < n && ascii; i++)
+        ascii = (unsigned char)s[i] < 0x80;
+    if (ascii) {
+        WW_GROW(v->pool, v->pool_cap, v->pool_len + n + 1);
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)s[i];
+            v->pool[v->pool_len++] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+        }
+        *out_len = (uint32_t)n;
+        return off;
+    }
+    const utf8proc_option_t opt = UTF8PROC_CASEFOLD | UTF8PROC_COMPOSE | UTF8PROC_STABLE;
+    utf8proc_ssize_t r = 0;
+    for (;;) {
+        r = utf8proc_decompose((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, v->cp,
+                               (utf8proc_ssize_t)v->cap_cp, opt);
+        if (r < 0 || (size_t)r <= v->cap_cp)
+            break;
+        WW_GROW(v->cp, v->cap_cp, (size_t)r);
+    }
+    if (r >= 0)
+        r = utf8proc_reencode(v->cp, r, opt);
+    const char *src = r >= 0 ? (const char *)v->cp : s;
+    size_t len = r >= 0 ? (size_t)r : n;
+    WW_GROW(v->pool, v->pool_cap, v->pool_len + len + 1);
+    if (len)
+        memcpy(v->pool + v->pool_len, src, len);
+    v->pool_len += len;
+    *out_len = (uint32_t)len;
+    return off;
+}
+
+/* Builds the folded forms of every entity of the event. */
+static void rx_need_ents(ww_rx_view_t *v)
+{
+    if (v->ents_ready)
+        return;
+    const ww_event_t *ev = v->ev;
+    v->pool_len = 0;
+    v->w_n = 0;
+    WW_GROW(v->ei, v->cap_ei, ev->n_entities + 1);
+    for (size_t i = 0; i < ev->n_entities; i++) {
+        const ww_entity_t *e = &ev->entities[i];
+        ww_rx_entinfo_t *ei = &v->ei[i];
+        const char *canon = e->canonical ? e->canonical : "";
+        const char *text = e->text ? e->text : "";
+        ei->canon_off = rx_fold_into_pool(v, canon, strlen(canon), &ei->canon_len);
+        ei->text_off = rx_fold_into_pool(v, text, strlen(text), &ei->text_len);
+        ww_tokenize(canon, strlen(canon), &v->tmp);
+        ei->w_off = (uint32_t)v->w_n;
+        ei->w_n = (uint32_t)v->tmp.n;
+        if (v->w_n + v->tmp.n + 1 > v->w_cap) {
+            size_t cap = v->w_cap;
+            WW_GROW(v->w_off, cap, v->w_n + v->tmp.n + 1);
+            cap = v->w_cap;
+            WW_GROW(v->w_len, cap, v->w_n + v->tmp.n + 1);
+            WW_GROW(v->w_hash, v->w_cap, v->w_n + v->tmp.n + 1);
+        }
+        for (size_t k = 0; k < v->tmp.n; k++) {
+            uint32_t len = v->tmp.toks[k].fold_len;
+            WW_GROW(v->pool, v->pool_cap, v->pool_len + len + 1);
+            v->w_off[v->w_n] = (uint32_t)v->pool_len;
+            v->w_len[v->w_n] = len;
+            v->w_hash[v->w_n] = v->tmp.toks[k].hash;
+            memcpy(v->pool + v->pool_len, ww_token_fold(&v->tmp, k), len);
+            v->pool_len += len;
+            v->w_n++;
+        }
+    }
+    v->ents_ready = true;
+}
+
+/* ======================================================================== */
+/* evaluation                                                                */
+/* ======================================================================== */
+
+/* The fields a scope searches, in reporting order; returns how many. */
+static int rx_scope_fields(ww_rx_scope_t sc, int out[2])
+{
+    switch (sc) {
+    case WW_RX_SC_TEXT:
+        out[0] = WW_RX_F_TITLE;
+        out[1] = WW_RX_F_BODY;
+        return 2;
+    case WW_RX_SC_TITLE: out[0] = WW_RX_F_TITLE; return 1;
+    case WW_RX_SC_BODY: out[0] = WW_RX_F_BODY; return 1;
+    case WW_RX_SC_SOURCE: out[0] = WW_RX_F_SOURCE; return 1;
+    case WW_RX_SC_LANG: out[0] = WW_RX_F_LANG; return 1;
+    }
+    return 0;
+}
+
+static bool rx_tok_is(const ww_rx_field_t *f, size_t idx, const ww_rx_term_t *t, uint32_t i)
+{
+    const ww_token_t *tk = &f->toks.toks[idx];
+    if (t->prefix && i == t->n - 1)
+        return tk->fold_len >= t->len[i] &&
+               memcmp(ww_token_fold(&f->toks, idx), t->w[i], t->len[i]) == 0;
+    return tk->hash == t->hash[i] && tk->fold_len == t->len[i] &&
+           memcmp(ww_token_fold(&f->toks, idx), t->w[i], t->len[i]) == 0;
+}
+
+/* True when the term's words sit at tokens p .. p+n-1. */
+static bool rx_term_at(const ww_rx_field_t *f, size_t p, const ww_rx_term_t *t)
+{
+    if (p + t->n > f->toks.n)
+        return false;
+    for (uint32_t i = 0; i < t->n; i++)
+        if (!rx_tok_is(f, p + i, t, i))
+            return false;
+    return true;
+}
+
+static void rx_occ_push(ww_rx_view_t *v, uint32_t idx)
+{
+    WW_GROW(v->occ, v->cap_occ, v->n_occ + 1);
+    v->occ[v->n_occ++] = idx;
+}
+
+static int rx_cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Pushes the start token of every occurrence of t in field fi, ascending, on
+ * v->occ (only the first when first_only). Returns how many were pushed. */
+static size_t rx_term_occ(ww_rx_view_t *v, int fi, const ww_rx_term_t *t, bool first_only)
+{
+    ww_rx_field_t *f = &v->f[fi];
+    size_t base = v->n_occ;
+    size_t n = f->toks.n;
+    if (!(t->n == 1 && t->prefix)) {
+        /* lower bound of the first word's hash */
+        size_t lo = 0, hi = n;
+        uint64_t h = t->hash[0];
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (f->by_hash[mid].hash < h)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t k = lo; k < n && f->by_hash[k].hash == h; k++) {
+            if (rx_term_at(f, f->by_hash[k].idx, t)) {
+                rx_occ_push(v, f->by_hash[k].idx);
+                if (first_only)
+                    break;
+            }
+        }
+        return v->n_occ - base;
+    }
+    ww_rx_view_need_fold(v, fi);
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rx_cmp_bytes(f->by_fold[mid].fold, f->by_fold[mid].len, t->w[0], t->len[0]) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint32_t best = UINT32_MAX;
+    for (size_t k = lo; k < n; k++) {
+        const ww_rx_fidx_t *e = &f->by_fold[k];
+        if (e->len < t->len[0] || memcmp(e->fold, t->w[0], t->len[0]) != 0)
+            break;
+        if (first_only) {
+            if (e->idx < best)
+                best = e->idx;
+        } else {
+            rx_occ_push(v, e->idx);
+        }
+    }
+    if (first_only) {
+        if (best != UINT32_MAX)
+            rx_occ_push(v, best);
+    } else if (v->n_occ - base > 1) {
+        qsort(v->occ + base, v->n_occ - base, sizeof *v->occ, rx_cmp_u32);
+    }
+    return v->n_occ - base;
+}
+
+/* First occurrence of t in field fi: its first and last token. */
+static bool rx_term_first(ww_rx_view_t *v, int fi, const ww_rx_term_t *t, uint32_t *s, uint32_t *e)
+{
+    size_t base = v->n_occ;
+    bool found = rx_term_occ(v, fi, t, true) > 0;
+    if (found) {
+        *s = v->occ[base];
+        *e = *s + t->n - 1;
+    }
+    v->n_occ = base;
+    return found;
+}
+
+/* First index in a[0..n) with a[i] >= x. */
+static size_t rx_lower_u32(const uint32_t *a, size_t n, uint32_t x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The earliest occurrence (smallest first token, then smallest last token)
+ * of a NEAR/n b in field fi: a and b disjoint, in either order, with at most
+ * n words between them. */
+static bool rx_near_first(ww_rx_view_t *v, int fi, const ww_rx_node_t *node, uint32_t *s,
+                          uint32_t *e)
+{
+    size_t base = v->n_occ;
+    size_t na = rx_term_occ(v, fi, &node->a, false);
+    if (na == 0) {
+        v->n_occ = base;
+        return false;
+    }
+    size_t bbase = v->n_occ;
+    size_t nb = rx_term_occ(v, fi, &node->b, false);
+    const uint32_t *A = v->occ + base, *B = v->occ + bbase;
+    uint64_t la = node->a.n, lb = node->b.n, n = node->near_n;
+    bool found = false;
+    uint64_t bs = 0, be = 0;
+    for (size_t i = 0; i < na && nb > 0; i++) {
+        uint64_t a = A[i];
+        if (found && a > bs + n + lb)
+            break;
+        /* b after a: a+la <= b <= a+la+n */
+        size_t k = rx_lower_u32(B, nb, (uint32_t)(a + la));
+        if (k < nb && B[k] <= a + la + n) {
+            uint64_t cs = a, ce = B[k] + lb - 1;
+            if (!found || cs < bs || (cs == bs && ce < be)) {
+                found = true;
+                bs = cs;
+                be = ce;
+            }
+        }
+        /* b before a: a-n <= b+lb <= a */
+        uint64_t lo = a >= n + lb ? a - n - lb : 0;
+        k = rx_lower_u32(B, nb, (uint32_t)lo);
+        if (k < nb && B[k] + lb <= a) {
+            uint64_t cs = B[k], ce = a + la - 1;
+            if (!found || cs < bs || (cs == bs && ce < be)) {
+                found = true;
+                bs = cs;
+                be = ce;
+            }
+        }
+    }
+    v->n_occ = base;
+    if (found) {
+        *s = (uint32_t)bs;
+        *e = (uint32_t)be;
+    }
+    return found;
+}
+
+/* Does entity i of the event satisfy the entity node? */
+static bool rx_ent_match(ww_rx_view_t *v, const ww_rx_node_t *n, size_t i)
+{
+    const ww_entity_t *e = &v->ev->entities[i];
+    if (n->has_type && e->type != n->type)
+        return false;
+    if (!n->name_fold)
+        return true;
+    rx_need_ents(v);
+    const ww_rx_entinfo_t *ei = &v->ei[i];
+    if (n->name_fold_len == ei->canon_len &&
+        memcmp(n->name_fold, v->pool + ei->canon_off, ei->canon_len) == 0)
+        return true;
+    if (n->name_fold_len == ei->text_len &&
+        memcmp(n->name_fold, v->pool + ei->text_off, ei->text_len) == 0)
+        return true;
+    const ww_rx_term_t *nw = &n->name_words;
+    if (nw->n == 0 || nw->n > ei->w_n)
+        return false;
+    /* the name's words at the start, then at the end, of the canonical's words */
+    for (int side = 0; side < 2; side++) {
+        uint32_t first = ei->w_off + (side == 0 ? 0 : ei->w_n - nw->n);
+        bool ok = true;
+        for (uint32_t k = 0; k < nw->n && ok; k++) {
+            uint32_t w = first + k;
+            ok = v->w_hash[w] == nw->hash[k] && v->w_len[w] == nw->len[k] &&
+                 memcmp(v->pool + v->w_off[w], nw->w[k], nw->len[k]) == 0;
+        }
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
+bool ww_rx_eval(const ww_rx_node_t *n, ww_rx_view_t *v)
+{
+    int fields[2];
+    uint32_t s, e;
+    switch (n->kind) {
+    case WW_RX_TERM: {
+        int nf = rx_scope_fields(n->scope, fields);
+        for (int i = 0; i < nf; i++)
+            if (rx_term_first(v, fields[i], &n->a, &s, &e))
+                return true;
+        return false;
+    }
+    case WW_RX_NEAR: {
+        int nf = rx_scope_fields(n->scope, fields);
+        for (int i = 0; i < nf; i++)
+            if (rx_near_first(v, fields[i], n, &s, &e))
+                return true;
+        return false;
+    }
+    case WW_RX_ENTITY:
+        for (size_t i = 0; i < v->ev->n_entities; i++)
+            if (rx_ent_match(v, n, i))
+                return true;
+        return false;
+    case WW_RX_AND:
+        for (size_t i = 0; i < n->n_kids; i++)
+            if (!ww_rx_eval(n->kids[i], v))
+                return false;
+        return true;
+    case WW_RX_OR:
+        for (size_t i = 0; i < n->n_kids; i++)
+            if (ww_rx_eval(n->kids[i], v))
+                return true;
+        return false;
+    case WW_RX_NOT:
+        return !ww_rx_eval(n->kids[0], v);
+    }
+    return false;
+}
+
+/* Evidence of a keyword-ish node found in field fi at tokens s..e. */
+static void rx_add_keyword(ww_rx_view_t *v, int fi, uint32_t s, uint32_t e, ww_hit_t *hit)
+{
+    const ww_rx_field_t *f = &v->f[fi];
+    uint32_t bs = f->toks.toks[s].start, be = f->toks.toks[e].end;
+    bool pos = fi == WW_RX_F_TITLE || fi == WW_RX_F_BODY;
+    ww_rules_hit_add(hit, WW_MATCH_KEYWORD, f->text + bs, be - bs, WW_ENT_PER, pos,
+                     pos ? (ww_field_t)fi : WW_FIELD_TITLE, pos ? bs : 0, pos ? be : 0, 0);
+}
+
+/* Orders entity mentions: title before body, then by start. */
+static bool rx_mention_before(const ww_entity_t *x, const ww_entity_t *y)
+{
+    if (x->field != y->field)
+        return x->field < y->field;
+    return x->start < y->start;
+}
+
+/* The name an entity is reported under: its canonical form, else its text. */
+static const char *rx_ent_key(const ww_entity_t *x)
+{
+    if (x->canonical && x->canonical[0])
+        return x->canonical;
+    return x->text ? x->text : "";
+}
+
+static bool rx_same_entity(const ww_entity_t *x, const ww_entity_t *y)
+{
+    return x->type == y->type && strcmp(rx_ent_key(x), rx_ent_key(y)) == 0;
+}
+
+void ww_rx_evidence(const ww_rx_node_t *n, ww_rx_view_t *v, ww_hit_t *hit)
+{
+    int fields[2];
+    uint32_t s, e;
+    switch (n->kind) {
+    case WW_RX_TERM: {
+        int nf = rx_scope_fields(n->scope, fields);
+        for (int i = 0; i < nf; i++) {
+            if (rx_term_first(v, fields[i], &n->a, &s, &e)) {
+                rx_add_keyword(v, fields[i], s, e, hit);
+                break;
+            }
+        }
+        return;
+    }
+    case WW_RX_NEAR: {
+        int nf = rx_scope_fields(n->scope, fields);
+        for (int i = 0; i < nf; i++) {
+            if (rx_near_first(v, fields[i], n, &s, &e)) {
+                rx_add_keyword(v, fields[i], s, e, hit);
+                break;
+            }
+        }
+        return;
+    }
+    case WW_RX_ENTITY: {
+        const ww_event_t *ev = v->ev;
+        for (size_t i = 0; i < ev->n_entities; i++) {
+            if (!rx_ent_match(v, n, i))
+                continue;
+            /* one match per (type, canonical): skip if reported by an earlier entry */
+            bool seen = false;
+            for (size_t j = 0; j < i && !seen; j++)
+                seen = rx_same_entity(&ev->entities[j], &ev->entities[i]) && rx_ent_match(v, n, j);
+            if (seen)
+                continue;
+            const ww_entity_t *first = &ev->entities[i];
+            uint32_t count = first->count;
+            for (size_t j = i + 1; j < ev->n_entities; j++) {
+                const ww_entity_t *o = &ev->entities[j];
+                if (!rx_same_entity(o, first) || !rx_ent_match(v, n, j))
+                    continue;
+                if (o->count > count)
+                    count = o->count;
+                if (rx_mention_before(o, first))
+                    first = o;
+            }
+            const char *val = rx_ent_key(&ev->entities[i]);
+            ww_rules_hit_add(hit, WW_MATCH_ENTITY, val, strlen(val), first->type, true,
+                             first->field, first->start, first->end, count);
+        }
+        return;
+    }
+    case WW_RX_AND:
+    case WW_RX_OR:
+        for (size_t i = 0; i < n->n_kids; i++)
+            ww_rx_evidence(n->kids[i], v, hit);
+        return;
+    case WW_RX_NOT:
+        return;
+    }
+}

@@ -1,0 +1,162 @@
+/* rules_internal.h - private to common/rules.c and common/rules_expr.c (and
+ * their tests): the match-expression AST, the prepared view of one event the
+ * evaluator works on, and the evaluator itself.
+ *
+ * Life of an expression: ww_rx_parse() turns the text into a tree of
+ * ww_rx_node_t (words already case-folded and hashed); rules.c indexes the
+ * tree's positive terms; per event ww_rx_view_prepare() tokenizes every field
+ * once, then ww_rx_eval() / ww_rx_evidence() answer for one rule. */
+#ifndef WW_RULES_INTERNAL_H
+#define WW_RULES_INTERNAL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ww/event.h"
+#include "ww/rules.h"
+#include "ww/text.h"
+
+/* Deepest nesting of parentheses and NOTs an expression may have. */
+#define WW_RX_MAX_DEPTH 64
+/* Largest n accepted in NEAR/n. */
+#define WW_RX_MAX_NEAR 1000
+
+typedef enum {
+    WW_RX_TERM = 0, /* a word, prefix or phrase (term a) */
+    WW_RX_NEAR,     /* a NEAR/n b */
+    WW_RX_ENTITY,   /* entity:TYPE, entity:TYPE:"Name", entity:"Name" */
+    WW_RX_AND,      /* every kid */
+    WW_RX_OR,       /* any kid */
+    WW_RX_NOT       /* kids[0] does not match */
+} ww_rx_kind_t;
+
+/* Which event fields a term searches. */
+typedef enum {
+    WW_RX_SC_TEXT = 0, /* unscoped: title and body */
+    WW_RX_SC_TITLE,
+    WW_RX_SC_BODY,
+    WW_RX_SC_SOURCE,
+    WW_RX_SC_LANG
+} ww_rx_scope_t;
+
+/* Event fields as the view indexes them. */
+enum { WW_RX_F_TITLE = 0, WW_RX_F_BODY, WW_RX_F_SOURCE, WW_RX_F_LANG, WW_RX_F__COUNT };
+
+/* A sequence of folded words that must appear consecutively. */
+typedef struct {
+    uint32_t n;     /* number of words, >= 1 */
+    char **w;       /* folded words, NUL-terminated, owned */
+    uint32_t *len;  /* byte length of each */
+    uint64_t *hash; /* ww_hash_bytes of each */
+    bool prefix;    /* the last word is a prefix (`tariff*`) */
+} ww_rx_term_t;
+
+typedef struct ww_rx_node ww_rx_node_t;
+struct ww_rx_node {
+    ww_rx_kind_t kind;
+    uint32_t pos;          /* byte offset in the expression where the node starts */
+    ww_rx_scope_t scope;   /* TERM, NEAR: fields searched */
+    ww_rx_term_t a, b;     /* TERM: a; NEAR: a and b */
+    uint32_t near_n;       /* NEAR: at most this many words between a and b */
+    bool has_type;         /* ENTITY: a type is required */
+    ww_ent_type_t type;    /* ENTITY: that type */
+    char *name_fold;       /* ENTITY: case-folded name, NULL when none */
+    size_t name_fold_len;  /* its length */
+    ww_rx_term_t name_words; /* ENTITY with name: the name's folded words */
+    ww_rx_node_t **kids;   /* AND/OR: >= 2 kids; NOT: 1 kid; owned */
+    size_t n_kids;
+};
+
+/* Parses a match expression. Returns the tree (caller owns, ww_rx_free), or
+ * NULL with *err_off = byte offset of the offending token in expr and a
+ * message (without position) in msg. */
+ww_rx_node_t *ww_rx_parse(const char *expr, size_t len, size_t *err_off, char *msg,
+                          size_t msglen);
+/* Frees a tree. NULL-safe. */
+void ww_rx_free(ww_rx_node_t *n);
+/* Canonical text of a tree, e.g. (AND tariff* (NOT title:opinion)); equal trees
+ * give equal text. Used for the rules version and for tests. Caller owns. */
+char *ww_rx_to_string(const ww_rx_node_t *n);
+/* Ent type name table (independent of event.c): "PER" ... ; NULL if out of range. */
+const char *ww_rx_ent_type_name(ww_ent_type_t t);
+
+/* ---- the prepared event ------------------------------------------------------ */
+
+typedef struct {
+    uint64_t hash; /* folded word hash */
+    uint32_t idx;  /* token index */
+} ww_rx_hidx_t;
+
+typedef struct {
+    const char *fold; /* folded word (points into the field's tokens) */
+    uint32_t len;     /* its length */
+    uint32_t idx;     /* token index */
+} ww_rx_fidx_t;
+
+/* One field, tokenized once per event. */
+typedef struct {
+    const char *text;      /* the field (borrowed from the event), "" when absent */
+    size_t len;            /* its length */
+    ww_tokens_t toks;      /* its words */
+    ww_rx_hidx_t *by_hash; /* tokens sorted by (hash, idx) */
+    ww_rx_fidx_t *by_fold; /* tokens sorted by (fold, idx); built on demand */
+    size_t cap_hash, cap_fold;
+    bool fold_ready;       /* by_fold is valid for this event */
+} ww_rx_field_t;
+
+/* Per-entity folded forms, built on demand. */
+typedef struct {
+    uint32_t canon_off, canon_len; /* folded canonical in pool */
+    uint32_t text_off, text_len;   /* folded text in pool */
+    uint32_t w_off, w_n;           /* canonical's words in the word arrays */
+} ww_rx_entinfo_t;
+
+/* The view of one event the evaluator reads. Reused between events: no
+ * allocation once its buffers have grown. */
+typedef struct {
+    const ww_event_t *ev;           /* borrowed */
+    ww_rx_field_t f[WW_RX_F__COUNT];
+    uint32_t *occ;                  /* stack of occurrence lists (token indices) */
+    size_t n_occ, cap_occ;
+    bool ents_ready;                /* ei/pool valid for this event */
+    ww_rx_entinfo_t *ei;
+    size_t cap_ei;
+    char *pool;                     /* folded entity strings */
+    size_t pool_len, pool_cap;
+    uint32_t *w_off, *w_len;        /* canonical words: offset/len in pool */
+    uint64_t *w_hash;               /* and hash */
+    size_t w_n, w_cap;
+    int32_t *cp;                    /* code point buffer for folding */
+    size_t cap_cp;
+    ww_tokens_t tmp;                /* tokenizing entity names */
+} ww_rx_view_t;
+
+void ww_rx_view_init(ww_rx_view_t *v);
+void ww_rx_view_deinit(ww_rx_view_t *v);
+/* Tokenizes and indexes every field of ev (borrowed until the next prepare). */
+void ww_rx_view_prepare(ww_rx_view_t *v, const ww_event_t *ev);
+/* Builds v->f[i].by_fold if needed. */
+void ww_rx_view_need_fold(ww_rx_view_t *v, int field);
+
+/* True when the expression matches the prepared event. */
+bool ww_rx_eval(const ww_rx_node_t *n, ww_rx_view_t *v);
+/* Appends the positive evidence of n (terms not under NOT that match) to hit,
+ * without duplicates. Call only after ww_rx_eval said true. */
+void ww_rx_evidence(const ww_rx_node_t *n, ww_rx_view_t *v, ww_hit_t *hit);
+
+/* Appends one match to hit unless an equal one is there; value is copied
+ * (vlen bytes). Defined in rules.c. */
+void ww_rules_hit_add(ww_hit_t *hit, ww_match_kind_t kind, const char *value, size_t vlen,
+                      ww_ent_type_t type, bool has_pos, ww_field_t field, uint32_t start,
+                      uint32_t end, uint32_t count);
+
+/* Reference evaluation for tests: every rule's tree is evaluated directly,
+ * without the index. Same output contract as ww_rules_eval. */
+size_t ww_rules_eval_brute(const ww_ruleset_t *rs, const ww_event_t *ev, ww_rules_scratch_t *s,
+                           ww_hits_t *out);
+/* The parsed tree of rule i (borrowed). */
+const ww_rx_node_t *ww_rules_tree(const ww_ruleset_t *rs, size_t i);
+/* How many rules the index cannot skip (evaluated for every event). */
+size_t ww_rules_always_count(const ww_ruleset_t *rs);
+
+#endif

@@ -1,0 +1,1035 @@
+/* test_codec.c - the event model (event.c) and its codecs (codec.c MessagePack,
+ * json.c JSON): round trips, pack rules, intake equivalence, timestamps,
+ * wrong types, hostile bytes, limits and batches. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "ww/alloc.h"
+#include "ww/event.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <utf8proc.h>
+
+/* ---- helpers -------------------------------------------------------------------- */
+
+/* Independent UTF-8 check (utf8proc): valid and NUL-free. */
+static bool valid_utf8(const char *s)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    utf8proc_ssize_t n = (utf8proc_ssize_t)strlen(s);
+    while (n > 0) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate(p, n, &cp);
+        if (k <= 0 || cp < 0)
+            return false;
+        p += k;
+        n -= k;
+    }
+    return true;
+}
+
+static void assert_str_or_null(const char *a, const char *b)
+{
+    if (!a || !b) {
+        assert_null(a);
+        assert_null(b);
+        return;
+    }
+    assert_string_equal(a, b);
+}
+
+/* Packs ev into a new malloc'd buffer (free()). */
+static char *pack(const ww_event_t *ev, bool internal, size_t *len)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    ww_event_pack(&pk, ev, internal);
+    *len = sb.size;
+    return msgpack_sbuffer_release(&sb);
+}
+
+static void pk_str(msgpack_packer *pk, const char *s)
+{
+    msgpack_pack_str(pk, strlen(s));
+    msgpack_pack_str_body(pk, s, strlen(s));
+}
+
+static void pk_bin(msgpack_packer *pk, const char *s, size_t n)
+{
+    msgpack_pack_bin(pk, n);
+    msgpack_pack_bin_body(pk, s, n);
+}
+
+/* Offset of needle in hay (must be there). */
+static uint32_t off(const char *hay, const char *needle)
+{
+    const char *p = strstr(hay, needle);
+    assert_non_null(p);
+    return (uint32_t)(p - hay);
+}
+
+/* An event with every field set. */
+static ww_event_t *full_event(void)
+{
+    ww_event_t *ev = ww_event_new();
+    ev->source = ww_strdup("unit-test producer");
+    ev->url = ww_strdup("https://news.example.org/2024/harbour?id=7");
+    ev->title = ww_strdup("Minister Ana Lind opens the Zürich harbour");
+    ev->body = ww_strdup("Ana Lind said \"We open today.\" Trade talks follow in Zürich.");
+    ev->lang = ww_strdup("en");
+    ev->published_at = 1709632800123;
+    ev->ingested_at = 1709632801456;
+    ev->replay = true;
+    ev->seq = 424242;
+    ww_event_compute_id(ev);
+    uint32_t s = off(ev->title, "Ana Lind");
+    ww_event_add_entity(ev, "Ana Lind", "Minister Ana Lind", WW_ENT_PER, WW_FIELD_TITLE, s,
+                        s + 8, 2);
+    s = off(ev->body, "Zürich");
+    ww_event_add_entity(ev, "Zürich", "Zürich", WW_ENT_LOC, WW_FIELD_BODY, s,
+                        s + (uint32_t)strlen("Zürich"), 2);
+    ww_event_add_keyword(ev, "trade talks", 0.8125);
+    ww_event_add_keyword(ev, "harbour", 2.5);
+    ww_event_add_quote(ev, "Minister Ana Lind", "We open today.");
+    ww_event_add_quote(ev, "", "No comment.");
+    return ev;
+}
+
+static void assert_events_equal(const ww_event_t *a, const ww_event_t *b, bool internal)
+{
+    assert_int_equal(a->v, b->v);
+    assert_str_or_null(a->id, b->id);
+    assert_str_or_null(a->source, b->source);
+    assert_str_or_null(a->url, b->url);
+    assert_str_or_null(a->title, b->title);
+    assert_str_or_null(a->body, b->body);
+    assert_str_or_null(a->lang, b->lang);
+    assert_true(a->published_at == b->published_at);
+    assert_true(a->ingested_at == b->ingested_at);
+    if (internal) {
+        assert_int_equal(a->replay, b->replay);
+        assert_true(a->seq == b->seq);
+    }
+    assert_int_equal(a->n_entities, b->n_entities);
+    for (size_t i = 0; i < a->n_entities; i++) {
+        const ww_entity_t *x = &a->entities[i], *y = &b->entities[i];
+        assert_string_equal(x->text, y->text);
+        assert_string_equal(x->canonical, y->canonical);
+        assert_int_equal(x->type, y->type);
+        assert_int_equal(x->field, y->field);
+        assert_int_equal(x->start, y->start);
+        assert_int_equal(x->end, y->end);
+        assert_int_equal(x->count, y->count);
+    }
+    assert_int_equal(a->n_keywords, b->n_keywords);
+    for (size_t i = 0; i < a->n_keywords; i++) {
+        assert_string_equal(a->keywords[i].term, b->keywords[i].term);
+        assert_true(a->keywords[i].score == b->keywords[i].score);
+    }
+    assert_int_equal(a->n_quotes, b->n_quotes);
+    for (size_t i = 0; i < a->n_quotes; i++) {
+        assert_string_equal(a->quotes[i].speaker, b->quotes[i].speaker);
+        assert_string_equal(a->quotes[i].text, b->quotes[i].text);
+    }
+}
+
+/* Decodes a JSON literal; returns the event or NULL, status in *st. */
+static ww_event_t *dj(const char *json, ww_decode_status_t *st)
+{
+    ww_event_t *ev = NULL;
+    int rc = ww_event_decode_json(json, strlen(json), NULL, &ev, st);
+    assert_int_equal(rc == 0, ev != NULL);
+    assert_int_equal(rc == 0, st->fatal == WW_BAD_NONE);
+    return ev;
+}
+
+/* Unix ms of a UTC civil time, computed by the C library (the oracle). */
+static int64_t utc_ms(int y, int mo, int d, int h, int mi, int s)
+{
+    struct tm tm = {0};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = s;
+    return (int64_t)timegm(&tm) * 1000;
+}
+
+#define BIT(b) (1u << (b))
+
+/* ---- event.c -------------------------------------------------------------------- */
+
+static void test_names(void **state)
+{
+    (void)state;
+    for (int t = 0; t < WW_ENT__COUNT; t++) {
+        const char *n = ww_ent_type_name((ww_ent_type_t)t);
+        assert_non_null(n);
+        ww_ent_type_t back = WW_ENT__COUNT;
+        assert_int_equal(ww_ent_type_parse(n, &back), 0);
+        assert_int_equal(back, t);
+    }
+    assert_null(ww_ent_type_name(WW_ENT__COUNT));
+    assert_int_equal(ww_ent_type_parse("per", NULL), -1);
+    assert_int_equal(ww_ent_type_parse("PERSON", NULL), -1);
+    assert_int_equal(ww_ent_type_parse(NULL, NULL), -1);
+    assert_string_equal(ww_field_name(WW_FIELD_TITLE), "title");
+    assert_string_equal(ww_field_name(WW_FIELD_BODY), "body");
+    /* every bad kind has its own name */
+    for (int i = 0; i < WW_BAD__COUNT; i++)
+        for (int j = i + 1; j < WW_BAD__COUNT; j++)
+            assert_string_not_equal(ww_bad_name((ww_bad_t)i), ww_bad_name((ww_bad_t)j));
+    assert_string_equal(ww_bad_name(WW_BAD_MSGPACK), "msgpack");
+    ww_limits_t l;
+    ww_limits_default(&l);
+    assert_int_equal(l.max_bytes, 1024 * 1024);
+    assert_int_equal(l.max_depth, 8);
+    assert_int_equal(l.max_elements, 10000);
+}
+
+static void test_lifetime_dup_clear(void **state)
+{
+    (void)state;
+    ww_event_t *ev = full_event();
+    ww_event_t *d = ww_event_dup(ev);
+    assert_events_equal(ev, d, true);
+    /* deep copy: changing the copy leaves the original alone */
+    d->title[0] = 'X';
+    d->entities[0].text[0] = 'X';
+    assert_int_equal(ev->title[0], 'M');
+    assert_int_equal(ev->entities[0].text[0], 'A');
+    ww_event_clear_enrichment(d);
+    assert_int_equal(d->n_entities + d->n_keywords + d->n_quotes, 0);
+    assert_null(d->entities);
+    ww_event_add_keyword(d, "again", 1.0); /* usable after clearing */
+    assert_int_equal(d->n_keywords, 1);
+    ww_event_destroy(&d);
+    assert_null(d);
+    ww_event_destroy(&d); /* NULL-safe */
+    ww_event_destroy(&ev);
+    ev = ww_event_new();
+    assert_int_equal(ev->v, WW_EVENT_VERSION);
+    assert_null(ev->title);
+    assert_true(ev->published_at == 0 && ev->seq == 0 && !ev->replay);
+    ww_event_destroy(&ev);
+}
+
+static void test_event_time(void **state)
+{
+    (void)state;
+    ww_event_t *ev = ww_event_new();
+    assert_true(ww_event_time(ev) == 0);
+    ev->ingested_at = 2000;
+    assert_true(ww_event_time(ev) == 2000);
+    ev->published_at = 1000;
+    assert_true(ww_event_time(ev) == 1000);
+    ww_event_destroy(&ev);
+}
+
+/* ---- MessagePack ------------------------------------------------------------------- */
+
+static void test_msgpack_roundtrip_full(void **state)
+{
+    (void)state;
+    ww_event_t *ev = full_event();
+    size_t n;
+    char *buf = pack(ev, true, &n);
+    ww_event_t *back = NULL;
+    ww_decode_status_t st;
+    assert_int_equal(ww_event_decode_msgpack(buf, n, NULL, &back, &st), 0);
+    assert_int_equal(st.fatal, WW_BAD_NONE);
+    assert_int_equal(st.repaired, 0);
+    assert_events_equal(ev, back, true);
+    ww_event_destroy(&back);
+    free(buf);
+
+    /* public output: no replay, no seq, everything else kept */
+    buf = pack(ev, false, &n);
+    assert_int_equal(ww_event_decode_msgpack(buf, n, NULL, &back, &st), 0);
+    assert_events_equal(ev, back, false);
+    assert_false(back->replay);
+    assert_true(back->seq == 0);
+    ww_event_destroy(&back);
+    free(buf);
+    ww_event_destroy(&ev);
+}
+
+static bool map_has(const msgpack_object *m, const char *key)
+{
+    for (uint32_t i = 0; i < m->via.map.size; i++) {
+        const msgpack_object *k = &m->via.map.ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == strlen(key) &&
+            memcmp(k->via.str.ptr, key, k->via.str.size) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Packs ev and returns the number of keys of the map; *u holds it. */
+static uint32_t pack_keys(const ww_event_t *ev, bool internal, msgpack_unpacked *u, char **buf)
+{
+    size_t n, o = 0;
+    *buf = pack(ev, internal, &n);
+    msgpack_unpacked_init(u);
+    assert_int_equal(msgpack_unpack_next(u, *buf, n, &o), MSGPACK_UNPACK_SUCCESS);
+    assert_int_equal(o, n);
+    assert_int_equal(u->data.type, MSGPACK_OBJECT_MAP);
+    return u->data.via.map.size;
+}
+
+static void test_pack_rules(void **state)
+{
+    (void)state;
+    ww_event_t *ev = ww_event_new();
+    ev->title = ww_strdup("Only a title");
+    msgpack_unpacked u;
+    char *buf;
+
+    assert_int_equal(pack_keys(ev, false, &u, &buf), 2);
+    assert_true(map_has(&u.data, "v"));
+    assert_true(map_has(&u.data, "title"));
+    msgpack_unpacked_destroy(&u);
+    free(buf);
+
+    /* internal: empty enrichment arrays always, replay/seq only when set */
+    assert_int_equal(pack_keys(ev, true, &u, &buf), 5);
+    assert_true(map_has(&u.data, "entities"));
+    assert_true(map_has(&u.data, "keywords"));
+    assert_true(map_has(&u.data, "quotes"));
+    assert_false(map_has(&u.data, "replay"));
+    assert_false(map_has(&u.data, "seq"));
+    msgpack_unpacked_destroy(&u);
+    free(buf);
+
+    ev->replay = true;
+    ev->seq = 7;
+    ev->published_at = 1709632800000;
+    assert_int_equal(pack_keys(ev, true, &u, &buf), 8);
+    assert_true(map_has(&u.data, "replay"));
+    assert_true(map_has(&u.data, "seq"));
+    assert_true(map_has(&u.data, "published_at"));
+    assert_false(map_has(&u.data, "ingested_at"));
+    msgpack_unpacked_destroy(&u);
+    free(buf);
+
+    /* public: never replay/seq; enrichment only when non-empty */
+    ww_event_add_keyword(ev, "title", 1.0);
+    assert_int_equal(pack_keys(ev, false, &u, &buf), 4);
+    assert_true(map_has(&u.data, "keywords"));
+    assert_false(map_has(&u.data, "entities"));
+    assert_false(map_has(&u.data, "replay"));
+    assert_false(map_has(&u.data, "seq"));
+    msgpack_unpacked_destroy(&u);
+    free(buf);
+    ww_event_destroy(&ev);
+}
+
+/* A tiny packer wrapper for hand-built messages. */
+typedef struct {
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+} mp_t;
+
+static void mp_init(mp_t *m)
+{
+    msgpack_sbuffer_init(&m->sb);
+    msgpack_packer_init(&m->pk, &m->sb, msgpack_sbuffer_write);
+}
+
+static int mp_decode(mp_t *m, ww_event_t **ev, ww_decode_status_t *st)
+{
+    int rc = ww_event_decode_msgpack(m->sb.data, m->sb.size, NULL, ev, st);
+    msgpack_sbuffer_destroy(&m->sb);
+    return rc;
+}
+
+static void test_json_and_msgpack_same_event(void **state)
+{
+    (void)state;
+    const char *json = "{\"v\":1,\"source\":\"wire\",\"url\":\"https://Example.org:443/story?id=7&"
+                       "utm_source=feed#top\",\"title\":\"Harbour reopens\",\"body\":\"The "
+                       "harbour reopened on Tuesday.\",\"lang\":\"en\",\"published_at\":"
+                       "\"2024-03-05T10:00:00Z\",\"extra\":{\"ignored\":[1,2,3]}}";
+    ww_decode_status_t st;
+    ww_event_t *a = dj(json, &st);
+    assert_non_null(a);
+    assert_int_equal(st.repaired, 0);
+
+    /* the same article as MessagePack: seconds instead of ISO, title as bin,
+     * keys in another order, an unknown key of another shape */
+    mp_t m;
+    mp_init(&m);
+    msgpack_pack_map(&m.pk, 8);
+    pk_str(&m.pk, "published_at");
+    msgpack_pack_int64(&m.pk, 1709632800);
+    pk_str(&m.pk, "title");
+    pk_bin(&m.pk, "Harbour reopens", 15);
+    pk_str(&m.pk, "body");
+    pk_str(&m.pk, "The harbour reopened on Tuesday.");
+    pk_str(&m.pk, "url");
+    pk_str(&m.pk, "https://example.org/story?id=7");
+    pk_str(&m.pk, "source");
+    pk_str(&m.pk, "wire");
+    pk_str(&m.pk, "lang");
+    pk_str(&m.pk, "en");
+    msgpack_pack_int(&m.pk, 99); /* non-string key: ignored */
+    msgpack_pack_nil(&m.pk);
+    pk_str(&m.pk, "v");
+    msgpack_pack_int(&m.pk, 1);
+    ww_event_t *b = NULL;
+    assert_int_equal(mp_decode(&m, &b, &st), 0);
+    assert_int_equal(st.repaired, 0);
+
+    assert_true(a->published_at == utc_ms(2024, 3, 5, 10, 0, 0));
+    assert_true(b->published_at == a->published_at);
+    assert_string_equal(a->title, b->title);
+    assert_string_equal(a->body, b->body);
+    assert_string_equal(a->source, b->source);
+    assert_string_equal(a->lang, b->lang);
+    ww_event_compute_id(a);
+    ww_event_compute_id(b);
+    assert_string_equal(a->id, b->id); /* URLs differ only in non-canonical parts */
+    ww_event_destroy(&a);
+    ww_event_destroy(&b);
+}
+
+static void test_timestamps(void **state)
+{
+    (void)state;
+    ww_decode_status_t st;
+    const int64_t t0 = utc_ms(2024, 3, 5, 10, 0, 0);
+    struct {
+        const char *json;
+        int64_t want;
+    } ok[] = {
+#define PA "{\"title\":\"t\",\"published_at\":"
+        {PA "1709632800}", t0},
+        {PA "1709632800123}", t0 + 123},
+        {PA "1709632800.5}", t0 + 500},
+        {PA "1709632800123.9}", t0 + 123},
+        {PA "-86400}", -86400000},
+        {PA "\"2024-03-05T10:00:00Z\"}", t0},
+        {PA "\"1987-02-26 15:01:01\"}", utc_ms(1987, 2, 26, 15, 1, 1)},
+        {PA "\"1987-02-26T15:01:01\"}", utc_ms(1987, 2, 26, 15, 1, 1)},
+        {PA "\"2024-03-05T12:00:00+02:00\"}", t0},
+        {PA "\"2024-03-05T09:30:00.25-0030\"}", t0 + 250},
+        {PA "\"2000-02-29\"}", utc_ms(2000, 2, 29, 0, 0, 0)},
+        {PA "\"1709632800\"}", t0},
+#undef PA
+        {"{\"title\":\"t\",\"ingested_at\":1709632800}", 0},
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        ww_event_t *ev = dj(ok[i].json, &st);
+        assert_non_null(ev);
+        assert_int_equal(st.repaired, 0);
+        assert_true(ev->published_at == ok[i].want);
+        ww_event_destroy(&ev);
+    }
+    /* ingested_at follows the same rule */
+    ww_event_t *ev = dj("{\"title\":\"t\",\"ingested_at\":1709632800}", &st);
+    assert_true(ev->ingested_at == utc_ms(2024, 3, 5, 10, 0, 0));
+    ww_event_destroy(&ev);
+
+    const char *bad[] = {
+        "{\"title\":\"t\",\"published_at\":\"yesterday\"}",
+        "{\"title\":\"t\",\"published_at\":\"2023-02-29T00:00:00Z\"}",
+        "{\"title\":\"t\",\"published_at\":\"2024-13-01\"}",
+        "{\"title\":\"t\",\"published_at\":\"2024-03-05T25:00:00Z\"}",
+        "{\"title\":\"t\",\"published_at\":\"2024-03-05T10:00:00Zjunk\"}",
+        "{\"title\":\"t\",\"published_at\":[1709632800]}",
+        "{\"title\":\"t\",\"published_at\":true}",
+        "{\"title\":\"t\",\"published_at\":1e300}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ev = dj(bad[i], &st);
+        assert_non_null(ev);
+        assert_true(st.repaired & BIT(WW_BAD_TYPE));
+        assert_true(ev->published_at == 0);
+        ww_event_destroy(&ev);
+    }
+    /* null is an absent key, not a wrong type */
+    ev = dj("{\"title\":\"t\",\"published_at\":null}", &st);
+    assert_int_equal(st.repaired, 0);
+    ww_event_destroy(&ev);
+}
+
+static void test_wrong_types(void **state)
+{
+    (void)state;
+    ww_decode_status_t st;
+    ww_event_t *ev = dj("{\"title\":5,\"body\":\"text\"}", &st);
+    assert_non_null(ev);
+    assert_null(ev->title);
+    assert_string_equal(ev->body, "text");
+    assert_true(st.repaired & BIT(WW_BAD_TYPE));
+    assert_true(st.detail[0] != '\0');
+    ww_event_destroy(&ev);
+
+    assert_null(dj("{\"title\":5}", &st));
+    assert_int_equal(st.fatal, WW_BAD_EMPTY);
+    assert_null(dj("{\"title\":\"\",\"body\":\"\"}", &st));
+    assert_int_equal(st.fatal, WW_BAD_EMPTY);
+    assert_null(dj("{\"lang\":\"en\"}", &st));
+    assert_int_equal(st.fatal, WW_BAD_EMPTY);
+    assert_null(dj("{\"title\":\"x\",\"v\":2}", &st));
+    assert_int_equal(st.fatal, WW_BAD_VERSION);
+    assert_null(dj("{\"title\":\"x\",\"v\":-1}", &st));
+    assert_int_equal(st.fatal, WW_BAD_VERSION);
+
+    ev = dj("{\"title\":\"x\",\"v\":\"1\"}", &st);
+    assert_true(st.repaired & BIT(WW_BAD_TYPE));
+    assert_int_equal(ev->v, 1);
+    ww_event_destroy(&ev);
+    ev = dj("{\"title\":\"x\",\"v\":1,\"lang\":[\"en\"],\"entities\":\"none\",\"seq\":-3,"
+            "\"replay\":\"yes\"}",
+            &st);
+    assert_non_null(ev);
+    assert_int_equal(st.repaired, BIT(WW_BAD_TYPE));
+    assert_null(ev->lang);
+    assert_int_equal(ev->n_entities, 0);
+    assert_false(ev->replay);
+    ww_event_destroy(&ev);
+
+    /* unknown keys of any shape are ignored; replay/seq are always accepted */
+    ev = dj("{\"title\":\"x\",\"mystery\":{\"a\":[1,{\"b\":null}]},\"replay\":true,\"seq\":9}",
+            &st);
+    assert_int_equal(st.repaired, 0);
+    assert_true(ev->replay);
+    assert_true(ev->seq == 9);
+    ww_event_destroy(&ev);
+
+    /* not a map */
+    assert_null(dj("[{\"title\":\"x\"}]", &st));
+    assert_int_equal(st.fatal, WW_BAD_NOT_MAP);
+    mp_t m;
+    mp_init(&m);
+    msgpack_pack_array(&m.pk, 1);
+    pk_str(&m.pk, "title");
+    assert_int_equal(mp_decode(&m, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_NOT_MAP);
+    assert_null(ev);
+}
+
+static void test_enrichment_decoding(void **state)
+{
+    (void)state;
+    const char *title = "Ana Lind speaks";
+    mp_t m;
+    mp_init(&m);
+    msgpack_pack_map(&m.pk, 4);
+    pk_str(&m.pk, "title");
+    pk_str(&m.pk, title);
+    pk_str(&m.pk, "entities");
+    msgpack_pack_array(&m.pk, 7);
+    /* entity: type, field, start, end */
+    const struct {
+        const char *type, *field;
+        int start, end;
+    } ents[] = {
+        {"PER", "title", 0, 8},    /* kept */
+        {"XYZ", "title", 0, 8},    /* unknown type */
+        {"PER", "title", 9, 99},   /* end past the field */
+        {"PER", "summary", 0, 8},  /* unknown field */
+        {"PER", "title", 5, 3},    /* start after end */
+        {"PER", "body", 0, 3},     /* no body */
+    };
+    for (size_t i = 0; i < 6; i++) {
+        msgpack_pack_map(&m.pk, 7);
+        pk_str(&m.pk, "text");
+        pk_str(&m.pk, "Ana Lind");
+        pk_str(&m.pk, "type");
+        pk_str(&m.pk, ents[i].type);
+        pk_str(&m.pk, "canonical");
+        pk_str(&m.pk, "Ana Lind");
+        pk_str(&m.pk, "field");
+        pk_str(&m.pk, ents[i].field);
+        pk_str(&m.pk, "start");
+        msgpack_pack_int(&m.pk, ents[i].start);
+        pk_str(&m.pk, "end");
+        msgpack_pack_int(&m.pk, ents[i].end);
+        pk_str(&m.pk, "count");
+        msgpack_pack_int(&m.pk, 3);
+    }
+    msgpack_pack_int(&m.pk, 5); /* not a map */
+    pk_str(&m.pk, "keywords");
+    msgpack_pack_array(&m.pk, 3);
+    msgpack_pack_map(&m.pk, 2);
+    pk_str(&m.pk, "term");
+    pk_str(&m.pk, "lind");
+    pk_str(&m.pk, "score");
+    msgpack_pack_int(&m.pk, 2); /* an int score is fine */
+    msgpack_pack_map(&m.pk, 1);
+    pk_str(&m.pk, "score"); /* no term */
+    msgpack_pack_double(&m.pk, 1.0);
+    msgpack_pack_nil(&m.pk);
+    pk_str(&m.pk, "quotes");
+    msgpack_pack_array(&m.pk, 2);
+    msgpack_pack_map(&m.pk, 1);
+    pk_str(&m.pk, "text");
+    pk_str(&m.pk, "Hello."); /* speaker missing: "" */
+    msgpack_pack_map(&m.pk, 1);
+    pk_str(&m.pk, "speaker");
+    pk_str(&m.pk, "Ana Lind"); /* no text */
+
+    ww_event_t *ev = NULL;
+    ww_decode_status_t st;
+    assert_int_equal(mp_decode(&m, &ev, &st), 0);
+    assert_int_equal(st.repaired, BIT(WW_BAD_TYPE));
+    assert_int_equal(ev->n_entities, 1);
+    assert_int_equal(ev->entities[0].type, WW_ENT_PER);
+    assert_int_equal(ev->entities[0].end, 8);
+    assert_int_equal(ev->entities[0].count, 3);
+    assert_int_equal(ev->n_keywords, 1);
+    assert_true(ev->keywords[0].score == 2.0);
+    assert_int_equal(ev->n_quotes, 1);
+    assert_string_equal(ev->quotes[0].speaker, "");
+    assert_string_equal(ev->quotes[0].text, "Hello.");
+    ww_event_destroy(&ev);
+}
+
+/* ---- JSON ---------------------------------------------------------------------------- */
+
+static void test_json_roundtrip(void **state)
+{
+    (void)state;
+    ww_event_t *ev = full_event();
+    char *js = ww_event_to_json(ev);
+    assert_non_null(js);
+    assert_null(strchr(js, '\n'));
+    assert_non_null(strstr(js, "Zürich"));     /* UTF-8 kept, not \u escaped */
+    assert_null(strstr(js, "\\u00fc"));
+    assert_null(strstr(js, "\"replay\""));     /* internal keys stay inside */
+    assert_null(strstr(js, "\"seq\""));
+    assert_non_null(strstr(js, "\"entities\":[{"));
+    assert_non_null(strstr(js, "\"v\":1,"));    /* compact */
+
+    ww_decode_status_t st;
+    ww_event_t *back = dj(js, &st);
+    assert_non_null(back);
+    assert_int_equal(st.repaired, 0);
+    assert_events_equal(ev, back, false);
+    ww_free(js);
+    ww_event_destroy(&back);
+
+    /* absent things stay absent */
+    ww_event_clear_enrichment(ev);
+    ww_free(ev->url);
+    ev->url = NULL;
+    ev->published_at = 0;
+    js = ww_event_to_json(ev);
+    assert_null(strstr(js, "\"entities\""));
+    assert_null(strstr(js, "\"url\""));
+    assert_null(strstr(js, "\"published_at\""));
+    assert_non_null(strstr(js, "\"ingested_at\":1709632801456"));
+    ww_free(js);
+    ww_event_destroy(&ev);
+}
+
+static void test_json_hostile(void **state)
+{
+    (void)state;
+    ww_decode_status_t st;
+    const struct {
+        const char *text;
+        ww_bad_t want;
+    } cases[] = {
+        {"", WW_BAD_JSON},
+        {"{", WW_BAD_JSON},
+        {"{\"title\":\"x\"", WW_BAD_JSON},
+        {"{\"title\":\"x\"} {}", WW_BAD_JSON},
+        {"{'title':'x'}", WW_BAD_JSON},
+        {"{\"title\":\"\\ud800\"}", WW_BAD_JSON}, /* lone surrogate escape */
+        {"{\"title\":\"x\",\"n\":123456789012345678901234567890}", WW_BAD_JSON},
+        {"[1,2]", WW_BAD_NOT_MAP},
+        {"[]", WW_BAD_NOT_MAP},
+        {"\"title\"", WW_BAD_JSON},
+        {"42", WW_BAD_JSON},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_null(dj(cases[i].text, &st));
+        assert_int_equal(st.fatal, cases[i].want);
+    }
+
+    /* 1000 levels of nesting under an unknown key */
+    char *deep = ww_malloc(3000);
+    size_t n = (size_t)sprintf(deep, "{\"title\":\"x\",\"d\":");
+    for (int i = 0; i < 1000; i++)
+        deep[n++] = '[';
+    for (int i = 0; i < 1000; i++)
+        deep[n++] = ']';
+    deep[n++] = '}';
+    deep[n] = '\0';
+    ww_event_t *ev = NULL;
+    assert_int_equal(ww_event_decode_json(deep, n, NULL, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_LIMIT);
+    assert_int_equal(ww_event_decode_any(deep, n, NULL, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_LIMIT);
+    ww_free(deep);
+
+    /* NULs and invalid bytes are repaired, the event kept */
+    const char raw[] = "{\"title\":\"a\\u0000b\",\"body\":\"x\xff\xc0\xafy\xed\xa0\x80z\"}";
+    ev = dj(raw, &st);
+    assert_non_null(ev);
+    assert_true(st.repaired & BIT(WW_BAD_UTF8));
+    assert_string_equal(ev->title, "ab");
+    assert_true(valid_utf8(ev->body));
+    assert_non_null(strstr(ev->body, "\xef\xbf\xbd"));
+    assert_int_equal(ev->body[0], 'x');
+    assert_int_equal(ev->body[strlen(ev->body) - 1], 'z');
+    ww_event_destroy(&ev);
+
+    /* a raw NUL byte inside the text */
+    const char rawnul[] = "{\"title\":\"a\0b\"}";
+    assert_int_equal(ww_event_decode_json(rawnul, sizeof(rawnul) - 1, NULL, &ev, &st), 0);
+    assert_string_equal(ev->title, "ab");
+    assert_true(st.repaired & BIT(WW_BAD_UTF8));
+    ww_event_destroy(&ev);
+
+    /* a key with an escaped NUL is not the key before the NUL */
+    const char nulkey[] = "{\"title\\u0000x\":\"bad\",\"body\":\"b\"}";
+    if (ww_event_decode_json(nulkey, sizeof(nulkey) - 1, NULL, &ev, &st) == 0) {
+        assert_null(ev->title);
+        ww_event_destroy(&ev);
+    }
+
+    /* leading BOM and blanks */
+    const char bom[] = "\xef\xbb\xbf  {\"title\":\"x\"}";
+    assert_int_equal(ww_event_decode_any(bom, sizeof(bom) - 1, NULL, &ev, &st), 0);
+    assert_string_equal(ev->title, "x");
+    ww_event_destroy(&ev);
+}
+
+/* ---- hostile MessagePack -------------------------------------------------------------- */
+
+static void test_msgpack_truncated(void **state)
+{
+    (void)state;
+    ww_event_t *ev = full_event();
+    size_t n;
+    char *buf = pack(ev, true, &n);
+    ww_event_destroy(&ev);
+    ww_decode_status_t st;
+    for (size_t k = 0; k < n; k++) {
+        char *cut = ww_malloc(k ? k : 1); /* exact size: ASan catches over-reads */
+        memcpy(cut, buf, k);
+        assert_int_equal(ww_event_decode_msgpack(cut, k, NULL, &ev, &st), -1);
+        assert_int_equal(st.fatal, WW_BAD_MSGPACK);
+        assert_null(ev);
+        ww_free(cut);
+    }
+    /* trailing bytes */
+    char *more = ww_malloc(n + 1);
+    memcpy(more, buf, n);
+    more[n] = (char)0xc0;
+    assert_int_equal(ww_event_decode_msgpack(more, n + 1, NULL, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_MSGPACK);
+    ww_free(more);
+    free(buf);
+}
+
+static void test_msgpack_hostile(void **state)
+{
+    (void)state;
+    ww_decode_status_t st;
+    ww_event_t *ev = NULL;
+
+    /* 1000 nested arrays, alone and under an unknown key */
+    char deep[1100];
+    memset(deep, 0x91, 1000);
+    deep[1000] = (char)0xc0;
+    assert_int_equal(ww_event_decode_msgpack(deep, 1001, NULL, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_LIMIT);
+    char deep2[1100];
+    memcpy(deep2, "\x82\xa5title\xa1x\xa1" "d", 11);
+    memset(deep2 + 11, 0x91, 1000);
+    deep2[1011] = (char)0xc0;
+    assert_int_equal(ww_event_decode_msgpack(deep2, 1012, NULL, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_LIMIT);
+    /* with a permissive depth limit msgpack-c's own bound still holds */
+    ww_limits_t lim;
+    ww_limits_default(&lim);
+    lim.max_depth = 100000;
+    assert_int_equal(ww_event_decode_msgpack(deep2, 1012, &lim, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_LIMIT);
+
+    /* an array claiming 2^31 elements, at the top and as a value */
+    const char huge[] = "\xdd\x80\x00\x00\x00\xc0";
+    assert_int_equal(ww_event_decode_msgpack(huge, 6, NULL, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_LIMIT);
+    const char huge2[] = "\x81\xa8" "entities" "\xdd\x80\x00\x00\x00";
+    assert_int_equal(ww_event_decode_msgpack(huge2, sizeof(huge2) - 1, NULL, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_LIMIT);
+    /* even with no element limit: nothing is allocated for missing elements */
+    lim.max_depth = 8;
+    lim.max_elements = SIZE_MAX;
+    assert_int_equal(ww_event_decode_msgpack(huge2, sizeof(huge2) - 1, &lim, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_MSGPACK);
+    const char hugemap[] = "\xdf\xff\xff\xff\xff";
+    assert_int_equal(ww_event_decode_msgpack(hugemap, 5, &lim, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_MSGPACK);
+
+    /* a string claiming 4 GiB */
+    const char bigstr[] = "\x81\xa5title\xdb\xff\xff\xff\xff" "abc";
+    assert_int_equal(ww_event_decode_msgpack(bigstr, sizeof(bigstr) - 1, NULL, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_LIMIT);
+
+    /* reserved byte */
+    assert_int_equal(ww_event_decode_msgpack("\xc1", 1, NULL, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_MSGPACK);
+
+    /* scalars at the top */
+    assert_int_equal(ww_event_decode_msgpack("\x2a", 1, NULL, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_NOT_MAP);
+    assert_int_equal(ww_event_decode_any("\x2a", 1, NULL, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_NOT_MAP);
+
+    /* deterministic garbage and mutations: never crash, and whatever is
+     * accepted obeys the event invariants */
+    ww_event_t *full = full_event();
+    size_t n;
+    char *good = pack(full, true, &n);
+    ww_event_destroy(&full);
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    char *buf = ww_malloc(n);
+    int accepted = 0;
+    for (int round = 0; round < 20000; round++) {
+        size_t len;
+        if (round % 2) {
+            memcpy(buf, good, n);
+            len = n;
+            for (int k = 0; k < 1 + round % 4; k++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                buf[x % n] = (char)(x >> 32);
+            }
+        } else {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            len = 1 + x % (n < 64 ? n : 64);
+            for (size_t k = 0; k < len; k++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                buf[k] = (char)x;
+            }
+        }
+        if (ww_event_decode_any(buf, len, NULL, &ev, &st) == 0) {
+            assert_int_equal(st.fatal, WW_BAD_NONE);
+            assert_true((ev->title && ev->title[0]) || (ev->body && ev->body[0]));
+            if (ev->title)
+                assert_true(valid_utf8(ev->title));
+            if (ev->body)
+                assert_true(valid_utf8(ev->body));
+            for (size_t i = 0; i < ev->n_entities; i++) {
+                const char *f = ev->entities[i].field == WW_FIELD_TITLE ? ev->title : ev->body;
+                assert_true(ev->entities[i].end <= strlen(f));
+            }
+            ww_event_destroy(&ev);
+            accepted++;
+        } else {
+            assert_int_not_equal(st.fatal, WW_BAD_NONE);
+            assert_null(ev);
+        }
+    }
+    assert_true(accepted > 100); /* the invariants above were really exercised */
+    ww_free(buf);
+    free(good);
+}
+
+static void test_msgpack_utf8(void **state)
+{
+    (void)state;
+    /* invalid bytes, an overlong '/', a surrogate, a NUL: all in one title */
+    const char bad[] = "ok\xff-\xc0\xaf-\xed\xa0\x80-a\0b-\xe2\x82";
+    mp_t m;
+    mp_init(&m);
+    msgpack_pack_map(&m.pk, 2);
+    pk_str(&m.pk, "title");
+    msgpack_pack_str(&m.pk, sizeof(bad) - 1);
+    msgpack_pack_str_body(&m.pk, bad, sizeof(bad) - 1);
+    pk_str(&m.pk, "source");
+    pk_bin(&m.pk, "src\x80", 4);
+    ww_event_t *ev = NULL;
+    ww_decode_status_t st;
+    assert_int_equal(mp_decode(&m, &ev, &st), 0);
+    assert_int_equal(st.repaired, BIT(WW_BAD_UTF8));
+    assert_true(valid_utf8(ev->title));
+    assert_true(valid_utf8(ev->source));
+    assert_non_null(strstr(ev->title, "-ab-")); /* NUL removed, neighbours kept */
+    assert_int_equal(strncmp(ev->title, "ok", 2), 0);
+    assert_null(strstr(ev->title, "\xc0"));
+    assert_null(strstr(ev->title, "\xed\xa0"));
+    ww_event_destroy(&ev);
+}
+
+static void test_limits(void **state)
+{
+    (void)state;
+    ww_limits_t lim;
+    ww_decode_status_t st;
+    ww_event_t *ev = NULL;
+    const char *js = "{\"title\":\"0123456789A\",\"entities\":[{},{},{}]}";
+
+    ww_limits_default(&lim);
+    lim.max_string = 10;
+    assert_int_equal(ww_event_decode_json(js, strlen(js), &lim, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_LIMIT);
+    ww_limits_default(&lim);
+    lim.max_elements = 2;
+    assert_int_equal(ww_event_decode_json(js, strlen(js), &lim, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_LIMIT);
+    ww_limits_default(&lim);
+    lim.max_depth = 2; /* the entity maps are at depth 3 */
+    assert_int_equal(ww_event_decode_json(js, strlen(js), &lim, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_LIMIT);
+    lim.max_depth = 3;
+    assert_int_equal(ww_event_decode_json(js, strlen(js), &lim, &ev, &st), 0);
+    ww_event_destroy(&ev);
+
+    /* the same limits in MessagePack */
+    ww_event_t *full = full_event();
+    size_t n;
+    char *buf = pack(full, true, &n);
+    ww_limits_default(&lim);
+    lim.max_string = 20;
+    assert_int_equal(ww_event_decode_msgpack(buf, n, &lim, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_LIMIT);
+    ww_limits_default(&lim);
+    lim.max_elements = 1;
+    assert_int_equal(ww_event_decode_msgpack(buf, n, &lim, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_LIMIT);
+
+    /* oversize: every entry point */
+    ww_limits_default(&lim);
+    lim.max_bytes = n - 1;
+    assert_int_equal(ww_event_decode_msgpack(buf, n, &lim, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_OVERSIZE);
+    assert_int_equal(ww_event_decode_any(buf, n, &lim, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_OVERSIZE);
+    char *j = ww_event_to_json(full);
+    lim.max_bytes = strlen(j) - 1;
+    assert_int_equal(ww_event_decode_json(j, strlen(j), &lim, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_OVERSIZE);
+    assert_int_equal(ww_event_decode_any(j, strlen(j), &lim, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_OVERSIZE);
+    lim.max_bytes = strlen(j);
+    assert_int_equal(ww_event_decode_any(j, strlen(j), &lim, &ev, &st), 0);
+    ww_event_destroy(&ev);
+
+    /* ww_event_from_object checks the tree itself */
+    msgpack_unpacked u;
+    size_t o = 0;
+    msgpack_unpacked_init(&u);
+    assert_int_equal(msgpack_unpack_next(&u, buf, n, &o), MSGPACK_UNPACK_SUCCESS);
+    ww_limits_default(&lim);
+    lim.max_depth = 1;
+    assert_int_equal(ww_event_from_object(&u.data, &lim, &ev, &st), -1);
+    assert_int_equal(st.fatal, WW_BAD_LIMIT);
+    assert_int_equal(ww_event_from_object(&u.data, NULL, &ev, &st), 0);
+    assert_events_equal(full, ev, true);
+    ww_event_destroy(&ev);
+    msgpack_unpacked_destroy(&u);
+
+    ww_free(j);
+    free(buf);
+    ww_event_destroy(&full);
+}
+
+/* ---- batches ------------------------------------------------------------------------- */
+
+static void test_batch(void **state)
+{
+    (void)state;
+    ww_event_t *a = full_event(), *b = full_event();
+    ww_free(b->title);
+    b->title = ww_strdup("Minister Ana Lind opens the Zürich harbour, again"); /* offsets hold */
+    b->seq = 99;
+    b->replay = false;
+
+    /* a good batch */
+    ww_event_t *list[3] = {a, NULL, b};
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    ww_event_pack_batch(&pk, list, 3);
+    ww_event_t **out = NULL;
+    uint64_t bad[WW_BAD__COUNT] = {0};
+    assert_int_equal(ww_event_decode_batch(sb.data, sb.size, NULL, &out, bad), 2);
+    assert_events_equal(a, out[0], true);
+    assert_events_equal(b, out[1], true);
+    for (int i = 0; i < 2; i++)
+        ww_event_destroy(&out[i]);
+    ww_free(out);
+
+    /* bad elements in the middle are skipped and counted */
+    msgpack_sbuffer_clear(&sb);
+    msgpack_pack_array(&pk, 5);
+    ww_event_pack(&pk, a, true);
+    msgpack_pack_map(&pk, 1); /* no title, no body */
+    pk_str(&pk, "lang");
+    pk_str(&pk, "en");
+    msgpack_pack_int(&pk, 17); /* not a map */
+    msgpack_pack_map(&pk, 2);  /* wrong version */
+    pk_str(&pk, "v");
+    msgpack_pack_int(&pk, 3);
+    pk_str(&pk, "title");
+    pk_str(&pk, "x");
+    ww_event_pack(&pk, b, true);
+    memset(bad, 0, sizeof(bad));
+    assert_int_equal(ww_event_decode_batch(sb.data, sb.size, NULL, &out, bad), 2);
+    assert_string_equal(out[0]->title, a->title);
+    assert_string_equal(out[1]->title, b->title);
+    assert_true(out[1]->seq == 99);
+    assert_true(bad[WW_BAD_EMPTY] == 1);
+    assert_true(bad[WW_BAD_NOT_MAP] == 1);
+    assert_true(bad[WW_BAD_VERSION] == 1);
+    for (int i = 0; i < 2; i++)
+        ww_event_destroy(&out[i]);
+    ww_free(out);
+
+    /* a truncated batch, a map instead of an array, an empty batch */
+    memset(bad, 0, sizeof(bad));
+    assert_int_equal(ww_event_decode_batch(sb.data, sb.size - 1, NULL, &out, bad), -1);
+    assert_true(bad[WW_BAD_MSGPACK] == 1);
+    assert_null(out);
+    msgpack_sbuffer_clear(&sb);
+    ww_event_pack(&pk, a, true);
+    assert_int_equal(ww_event_decode_batch(sb.data, sb.size, NULL, &out, NULL), -1);
+    msgpack_sbuffer_clear(&sb);
+    msgpack_pack_array(&pk, 0);
+    assert_int_equal(ww_event_decode_batch(sb.data, sb.size, NULL, &out, NULL), 0);
+    ww_free(out);
+
+    msgpack_sbuffer_destroy(&sb);
+    ww_event_destroy(&a);
+    ww_event_destroy(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_lifetime_dup_clear),
+        cmocka_unit_test(test_event_time),
+        cmocka_unit_test(test_msgpack_roundtrip_full),
+        cmocka_unit_test(test_pack_rules),
+        cmocka_unit_test(test_json_and_msgpack_same_event),
+        cmocka_unit_test(test_timestamps),
+        cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_enrichment_decoding),
+        cmocka_unit_test(test_json_roundtrip),
+        cmocka_unit_test(test_json_hostile),
+        cmocka_unit_test(test_msgpack_truncated),
+        cmocka_unit_test(test_msgpack_hostile),
+        cmocka_unit_test(test_msgpack_utf8),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_batch),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
