@@ -45,6 +45,21 @@ bool ww_is_word_cp(int32_t cp)
     }
 }
 
+/* Unicode category of a word character; ASCII letters and digits without a
+ * table look-up (the tokenizer asks once or twice per character). */
+static inline utf8proc_category_t word_category(int32_t cp)
+{
+    if (cp < 0x80) {
+        if (cp >= 'A' && cp <= 'Z')
+            return UTF8PROC_CATEGORY_LU;
+        if (cp >= 'a' && cp <= 'z')
+            return UTF8PROC_CATEGORY_LL;
+        if (cp >= '0' && cp <= '9')
+            return UTF8PROC_CATEGORY_ND;
+    }
+    return utf8proc_category(cp);
+}
+
 static void fold_append(ww_tokens_t *t, const char *p, size_t n)
 {
     WW_GROW(t->fold, t->fold_cap, t->fold_len + n + 1);
@@ -116,13 +131,13 @@ void ww_tokenize(const char *s, size_t len, ww_tokens_t *out)
             if (!in_word) {
                 in_word = true;
                 wstart = i;
-                utf8proc_category_t cat = utf8proc_category(cp);
+                utf8proc_category_t cat = word_category(cp);
                 if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT)
                     flags |= WW_TOK_UPPER_INITIAL;
             }
             if (c >= 0x80)
                 flags &= ~WW_TOK_ASCII;
-            utf8proc_category_t cat = utf8proc_category(cp);
+            utf8proc_category_t cat = word_category(cp);
             if (cat == UTF8PROC_CATEGORY_ND || cat == UTF8PROC_CATEGORY_NL ||
                 cat == UTF8PROC_CATEGORY_NO) {
                 flags |= WW_TOK_HAS_DIGIT;

@@ -196,6 +196,11 @@ int cmd_subscribe(int argc, char **argv)
                     snprintf(from, sizeof from, "%s", l->element[0]->element[0]->str);
                 if (l)
                     freeReplyObject(l);
+                /* remember the start now, so alerts fired before the next
+                 * run are not missed even if none is shown in this one */
+                redisReply *w = ww_redis_cmd(s.redis, "SET %s %s", s.cursor_key, from);
+                if (w)
+                    freeReplyObject(w);
             }
             if (r)
                 freeReplyObject(r);

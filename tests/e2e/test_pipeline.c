@@ -21,12 +21,8 @@
 #include "ww/alloc.h"
 
 typedef struct {
-    wwt_redis_t redis;
-    char *dir, *config, *rules;
-    char intake[64], publish[64];
-    pid_t ingest, extract[2], alert[2];
+    wwt_pipeline_t p;
     void *zctx, *push, *sub;
-    redisContext *rc;
 } env_t;
 
 static const char *RULES =
@@ -59,71 +55,16 @@ static const char *RULES2 =
     "    severity: critical\n"
     "    match: 'quake* OR earthquake*'\n";
 
-static redisReply *rcmd(env_t *e, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(e->rc, fmt, ap);
-    va_end(ap);
-    return r;
-}
-
-static long count_keys(env_t *e, const char *pattern)
-{
-    redisReply *r = rcmd(e, "KEYS %s", pattern);
-    long n = r && r->type == REDIS_REPLY_ARRAY ? (long)r->elements : -1;
-    if (r)
-        freeReplyObject(r);
-    return n;
-}
-
 static int setup(void **state)
 {
     env_t *e = ww_calloc(1, sizeof *e);
-    assert_int_equal(wwt_redis_start(&e->redis), 0);
-    e->dir = wwt_tmpdir("e2e");
-    int p[6];
-    for (int i = 0; i < 6; i++)
-        p[i] = wwt_free_port();
-    snprintf(e->intake, sizeof e->intake, "tcp://127.0.0.1:%d", p[0]);
-    snprintf(e->publish, sizeof e->publish, "tcp://127.0.0.1:%d", p[5]);
-    e->rules = wwt_write_file(e->dir, "rules.yaml", RULES);
-    char cfg[2048];
-    snprintf(cfg, sizeof cfg,
-             "redis: %s\n"
-             "prefix: \"e2e:\"\n"
-             "ingest:\n  intake: tcp://127.0.0.1:%d\n  dispatch: tcp://127.0.0.1:%d\n  dedup_window: 1h\n"
-             "extract:\n  results: tcp://127.0.0.1:%d\n"
-             "alert:\n  work: tcp://127.0.0.1:%d\n  publish_in: tcp://127.0.0.1:%d\n"
-             "  publish: tcp://127.0.0.1:%d\n  rules: %s\n",
-             e->redis.url, p[0], p[1], p[2], p[3], p[4], p[5], e->rules);
-    e->config = wwt_write_file(e->dir, "wirewatch.yaml", cfg);
-    char *log = ww_asprintf("%s/daemons.log", e->dir);
-    const char *args[] = {"-c", e->config, "--log-level", "info", NULL};
-    e->ingest = wwt_spawn("wirewatch-ingest", args, log);
-    for (int i = 0; i < 2; i++) {
-        e->extract[i] = wwt_spawn("wirewatch-extract", args, log);
-        e->alert[i] = wwt_spawn("wirewatch-alert", args, log);
-    }
-    ww_free(log);
-    char sock[300];
-    snprintf(sock, sizeof sock, "%s/redis.sock", e->redis.dir);
-    e->rc = redisConnectUnix(sock);
-    assert_non_null(e->rc);
-    assert_int_equal(e->rc->err, 0);
-    long until = wwt_ms() + 20000;
-    while (wwt_ms() < until &&
-           (count_keys(e, "e2e:workers:extract:*") < 2 || count_keys(e, "e2e:workers:alert:*") < 2))
-        wwt_sleep_ms(50);
-    assert_int_equal(count_keys(e, "e2e:workers:extract:*"), 2);
-    assert_int_equal(count_keys(e, "e2e:workers:alert:*"), 2);
-
+    assert_int_equal(wwt_pipeline_start(&e->p, RULES, 2, 2), 0);
     e->zctx = zmq_ctx_new();
     e->push = zmq_socket(e->zctx, ZMQ_PUSH);
     e->sub = zmq_socket(e->zctx, ZMQ_SUB);
     zmq_setsockopt(e->sub, ZMQ_SUBSCRIBE, "", 0);
-    assert_int_equal(zmq_connect(e->sub, e->publish), 0);
-    assert_int_equal(zmq_connect(e->push, e->intake), 0);
+    assert_int_equal(zmq_connect(e->sub, e->p.publish), 0);
+    assert_int_equal(zmq_connect(e->push, e->p.intake), 0);
     wwt_sleep_ms(400); /* subscription reaches the alert workers */
     *state = e;
     return 0;
@@ -137,24 +78,8 @@ static int teardown(void **state)
     zmq_close(e->push);
     zmq_close(e->sub);
     zmq_ctx_term(e->zctx);
-    for (int i = 0; i < 2; i++) {
-        int st = wwt_stop(e->alert[i], SIGTERM, 10000);
-        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-        st = wwt_stop(e->extract[i], SIGTERM, 10000);
-        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    }
-    int st = wwt_stop(e->ingest, SIGTERM, 10000);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    redisFree(e->rc);
-    wwt_redis_stop(&e->redis);
-    if (getenv("WW_KEEP_LOGS")) {
-        fprintf(stderr, "logs kept in %s\n", e->dir);
-    } else {
-        wwt_rmdir(e->dir);
-    }
-    ww_free(e->dir);
-    ww_free(e->config);
-    ww_free(e->rules);
+    /* every daemon drains and exits 0 on SIGTERM */
+    assert_int_equal(wwt_pipeline_stop(&e->p), 0);
     ww_free(e);
     return 0;
 }
@@ -344,11 +269,11 @@ static void test_pipeline_end_to_end(void **state)
             assert_string_equal(got[i].channel, "trade.tariffs");
     }
     /* the same alerts are in the history stream, once each */
-    redisReply *r = rcmd(e, "XLEN e2e:alerts");
+    redisReply *r = wwt_redis_cmd(&e->p.redis, "XLEN t:alerts");
     assert_int_equal(r->integer, 7);
     freeReplyObject(r);
     /* counters: duplicates and every bad kind were counted, nothing else lost */
-    r = rcmd(e, "HGETALL e2e:stats:ingest");
+    r = wwt_redis_cmd(&e->p.redis, "HGETALL t:stats:ingest");
     assert_int_equal(r->type, REDIS_REPLY_ARRAY);
     long long accepted = -1, dup = -1, bad = 0;
     for (size_t i = 0; i + 1 < r->elements; i += 2) {
@@ -368,11 +293,9 @@ static void test_pipeline_end_to_end(void **state)
 
     /* hot swap: load new rules; the old ones stop, the new one fires */
     char *out = NULL;
-    const char *args[] = {"rules", "load", "-c", e->config, NULL};
-    char *rules2 = wwt_write_file(e->dir, "rules2.yaml", RULES2);
-    const char *args2[] = {"rules", "load", rules2, "-c", e->config, NULL};
-    (void)args;
-    assert_int_equal(wwt_run("wirewatch", args2, NULL, &out), 0);
+    char *rules2 = wwt_write_file(e->p.dir, "rules2.yaml", RULES2);
+    const char *args2[] = {"rules", "load", rules2, "-c", e->p.config, NULL};
+    assert_int_equal(wwt_run("wirewatch", args2, NULL, &out, false), 0);
     assert_non_null(strstr(out, "loaded 1 rules"));
     ww_free(out);
     ww_free(rules2);

@@ -8,6 +8,7 @@
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,23 @@ char *wwt_bin(const char *name)
 
 pid_t wwt_spawn(const char *name, const char *const *args, const char *logfile)
 {
+    return wwt_spawn_io(name, args, NULL, logfile);
+}
+
+static void redirect(const char *file, int fdno)
+{
+    if (!file)
+        return;
+    int fd = open(file, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+        dup2(fd, fdno);
+        close(fd);
+    }
+}
+
+pid_t wwt_spawn_io(const char *name, const char *const *args, const char *stdout_file,
+                   const char *logfile)
+{
     char *path = wwt_bin(name);
     const char *argv[18];
     int n = 0;
@@ -176,13 +194,8 @@ pid_t wwt_spawn(const char *name, const char *const *args, const char *logfile)
     argv[n] = NULL;
     pid_t pid = fork();
     if (pid == 0) {
-        if (logfile) {
-            int fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND, 0644);
-            if (fd >= 0) {
-                dup2(fd, STDERR_FILENO);
-                close(fd);
-            }
-        }
+        redirect(stdout_file, STDOUT_FILENO);
+        redirect(logfile, STDERR_FILENO);
         execv(path, (char *const *)argv);
         fprintf(stderr, "cannot exec %s: %s\n", path, strerror(errno));
         _exit(127);
@@ -212,7 +225,8 @@ int wwt_stop(pid_t pid, int sig, int timeout_ms)
     return -1;
 }
 
-int wwt_run(const char *name, const char *const *args, const char *stdin_file, char **out)
+int wwt_run(const char *name, const char *const *args, const char *stdin_file, char **out,
+            bool merge_stderr)
 {
     int pfd[2];
     if (pipe(pfd) < 0)
@@ -227,6 +241,8 @@ int wwt_run(const char *name, const char *const *args, const char *stdin_file, c
     pid_t pid = fork();
     if (pid == 0) {
         dup2(pfd[1], STDOUT_FILENO);
+        if (merge_stderr)
+            dup2(pfd[1], STDERR_FILENO);
         close(pfd[0]);
         close(pfd[1]);
         if (stdin_file) {
@@ -269,4 +285,115 @@ const char *wwt_shared_data(void)
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return path;
     return NULL;
+}
+
+char *wwt_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, len = 0, r;
+    char *buf = ww_malloc(cap);
+    while ((r = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += r;
+        if (cap - len < 2)
+            buf = ww_realloc(buf, cap *= 2);
+    }
+    buf[len] = '\0';
+    fclose(f);
+    return buf;
+}
+
+redisReply *wwt_redis_cmd(const wwt_redis_t *r, const char *fmt, ...)
+{
+    char sock[300];
+    snprintf(sock, sizeof sock, "%s/redis.sock", r->dir);
+    redisContext *c = redisConnectUnix(sock);
+    if (!c || c->err) {
+        if (c)
+            redisFree(c);
+        return NULL;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *rep = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    redisFree(c);
+    return rep;
+}
+
+long wwt_redis_count_keys(const wwt_redis_t *r, const char *pattern)
+{
+    redisReply *rep = wwt_redis_cmd(r, "KEYS %s", pattern);
+    long n = rep && rep->type == REDIS_REPLY_ARRAY ? (long)rep->elements : -1;
+    if (rep)
+        freeReplyObject(rep);
+    return n;
+}
+
+int wwt_pipeline_start(wwt_pipeline_t *p, const char *rules_yaml, int n_extract, int n_alert)
+{
+    memset(p, 0, sizeof *p);
+    if (wwt_redis_start(&p->redis) < 0)
+        return -1;
+    p->dir = wwt_tmpdir("pipe");
+    int port[6];
+    for (int i = 0; i < 6; i++)
+        port[i] = wwt_free_port();
+    snprintf(p->intake, sizeof p->intake, "tcp://127.0.0.1:%d", port[0]);
+    snprintf(p->publish, sizeof p->publish, "tcp://127.0.0.1:%d", port[5]);
+    p->rules = wwt_write_file(p->dir, "rules.yaml", rules_yaml);
+    char cfg[2048];
+    snprintf(cfg, sizeof cfg,
+             "redis: %s\n"
+             "prefix: \"t:\"\n"
+             "ingest:\n  intake: tcp://127.0.0.1:%d\n  dispatch: tcp://127.0.0.1:%d\n  dedup_window: 1h\n"
+             "extract:\n  results: tcp://127.0.0.1:%d\n"
+             "alert:\n  work: tcp://127.0.0.1:%d\n  publish_in: tcp://127.0.0.1:%d\n"
+             "  publish: tcp://127.0.0.1:%d\n  rules: %s\n",
+             p->redis.url, port[0], port[1], port[2], port[3], port[4], port[5], p->rules);
+    p->config = wwt_write_file(p->dir, "wirewatch.yaml", cfg);
+    p->log = ww_asprintf("%s/daemons.log", p->dir);
+    const char *args[] = {"-c", p->config, "--log-level", "info", NULL};
+    p->n_extract = n_extract;
+    p->n_alert = n_alert;
+    p->ingest = wwt_spawn("wirewatch-ingest", args, p->log);
+    for (int i = 0; i < n_extract; i++)
+        p->extract[i] = wwt_spawn("wirewatch-extract", args, p->log);
+    for (int i = 0; i < n_alert; i++)
+        p->alert[i] = wwt_spawn("wirewatch-alert", args, p->log);
+    long until = wwt_ms() + 20000;
+    while (wwt_ms() < until) {
+        if (wwt_redis_count_keys(&p->redis, "t:workers:extract:*") >= n_extract &&
+            wwt_redis_count_keys(&p->redis, "t:workers:alert:*") >= n_alert)
+            return 0;
+        wwt_sleep_ms(50);
+    }
+    return -1;
+}
+
+static int stop_ok(pid_t pid)
+{
+    int st = wwt_stop(pid, SIGTERM, 10000);
+    return st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+}
+
+int wwt_pipeline_stop(wwt_pipeline_t *p)
+{
+    int bad = 0;
+    for (int i = 0; i < p->n_alert; i++)
+        bad += stop_ok(p->alert[i]);
+    for (int i = 0; i < p->n_extract; i++)
+        bad += stop_ok(p->extract[i]);
+    bad += stop_ok(p->ingest);
+    wwt_redis_stop(&p->redis);
+    if (getenv("WW_KEEP_LOGS"))
+        fprintf(stderr, "logs kept in %s\n", p->dir);
+    else
+        wwt_rmdir(p->dir);
+    ww_free(p->dir);
+    ww_free(p->config);
+    ww_free(p->rules);
+    ww_free(p->log);
+    return bad;
 }

@@ -38,9 +38,36 @@ pid_t wwt_spawn(const char *name, const char *const *args, const char *logfile);
 /* Sends sig and waits up to timeout_ms; SIGKILL after that. Returns the wait
  * status, or -1. */
 int wwt_stop(pid_t pid, int sig, int timeout_ms);
-/* Runs a program to completion, capturing stdout into *out (caller owns,
- * may be NULL). Returns its exit code, or -1. */
-int wwt_run(const char *name, const char *const *args, const char *stdin_file, char **out);
+/* Like wwt_spawn, with stdout (and stderr) redirected to files when non-NULL. */
+pid_t wwt_spawn_io(const char *name, const char *const *args, const char *stdout_file,
+                   const char *stderr_file);
+/* Runs a program to completion, capturing stdout (and stderr too when
+ * merge_stderr) into *out (caller owns, may be NULL). Returns its exit code,
+ * or -1. */
+int wwt_run(const char *name, const char *const *args, const char *stdin_file, char **out,
+            bool merge_stderr);
+/* Reads a whole file. Caller owns; NULL when unreadable. */
+char *wwt_read_file(const char *path);
+
+/* A whole pipeline on free ports: redis-server, ingest, extract and alert
+ * workers, one config file (prefix "t:"), rules from `rules_yaml`. */
+typedef struct {
+    wwt_redis_t redis;
+    char *dir, *config, *rules, *log;
+    char intake[64], publish[64];
+    pid_t ingest, extract[8], alert[8];
+    int n_extract, n_alert;
+} wwt_pipeline_t;
+
+/* Starts everything and waits until every worker has reported in. Returns 0
+ * or -1 (the log is at p->log). */
+int wwt_pipeline_start(wwt_pipeline_t *p, const char *rules_yaml, int n_extract, int n_alert);
+/* Stops the daemons with SIGTERM; returns the number that did not exit 0. */
+int wwt_pipeline_stop(wwt_pipeline_t *p);
+/* Counts Redis keys matching a pattern (KEYS), -1 on error. */
+long wwt_redis_count_keys(const wwt_redis_t *r, const char *pattern);
+/* Runs a Redis command; caller frees the reply. NULL on failure. */
+struct redisReply *wwt_redis_cmd(const wwt_redis_t *r, const char *fmt, ...);
 
 /* Directory of the shared real data (../shared/data) when present, else NULL.
  * Borrowed (static). */

@@ -489,6 +489,10 @@ static void test_gazetteer_file(void **state)
     err[0] = '\0';
     assert_null(ww_extractor_new("/nonexistent/gaz.tsv", NULL, err, sizeof err));
     assert_true(err[0] != '\0');
+    /* the bundled default: gazetteer.tsv, or at least the source tree's extra list */
+    ww_extractor_t *x = ww_extractor_new(NULL, NULL, err, sizeof err);
+    assert_non_null(x);
+    ww_extractor_destroy(&x);
 }
 
 static void test_extra_list_loads(void **state)

@@ -686,9 +686,9 @@ static void test_errors_expr(void **state)
     expect_err(RULE("a AND --"), "t.yaml:4:18: '--' has no letters or digits");
     expect_err(RULE("''"), "t.yaml:4:13: empty match expression");
     /* single-quoted: '' stands for one quote; offsets follow the source */
-    expect_err(RULE("'it''s AND'"), "t.yaml:4:20: dangling AND: nothing follows it");
+    expect_err(RULE("'it''s AND'"), "t.yaml:4:19: dangling AND: nothing follows it");
     /* double-quoted with escapes */
-    expect_err(RULE("\"\\\"a\\\" \\u00fc AND\""), "t.yaml:4:27: dangling AND: nothing follows it");
+    expect_err(RULE("\"\\\"a\\\" \\u00fc AND\""), "t.yaml:4:26: dangling AND: nothing follows it");
     /* flow mapping and a later line */
     expect_err("rules:\n  - {id: a, channel: c, match: 'x OR'}\n  - id: b\n",
                "t.yaml:2:36: dangling OR: nothing follows it");
