@@ -19,6 +19,7 @@ static void usage(FILE *f)
             "  rules load FILE                                    store rules in Redis (workers switch live)\n"
             "  extract [FILE|-] [--json]                          run the extractor on plain text\n"
             "  stats                                              counters, workers, Redis health\n"
+            "  config check FILE | config reference               validate a config / print every key\n"
             "  version                                            print the version\n\n"
             "Every command accepts -c FILE (or $WIREWATCH_CONFIG) and --redis URL (or $WIREWATCH_REDIS_URL).\n"
             "Run 'wirewatch COMMAND --help' for a command's options.\n");
@@ -37,7 +38,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {{"up", cmd_up},       {"subscribe", cmd_subscribe}, {"publish", cmd_publish},
-                {"rules", cmd_rules}, {"extract", cmd_extract},     {"stats", cmd_stats}};
+                {"rules", cmd_rules}, {"extract", cmd_extract},     {"stats", cmd_stats},
+                {"config", cmd_config}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0)
             return cmds[i].fn(argc - 1, argv + 1);
