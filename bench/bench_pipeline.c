@@ -208,6 +208,25 @@ static double raw_zmq_rate(const corpus_t *c)
     return (double)c->n / ((double)(t1 - t0) / 1e9);
 }
 
+/* CPU seconds (user+system) a process has used so far. */
+static double cpu_seconds(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    unsigned long ut = 0, st = 0;
+    if (p)
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static int cmp_ll(const void *a, const void *b)
 {
     long long x = *(const long long *)a, y = *(const long long *)b;
@@ -283,6 +302,9 @@ int main(int argc, char **argv)
     wwt_sleep_ms(300);
 
     /* 1. throughput */
+    double cpu0[70];
+    for (int i = 0; i < np; i++)
+        cpu0[i] = cpu_seconds(pids[i]);
     long long t0 = now_ns();
     for (size_t i = 0; i < c.n; i++)
         zmq_send(push, c.msgs[i], c.lens[i], 0);
@@ -296,6 +318,12 @@ int main(int argc, char **argv)
     long long alerts = hget(rc, "bench:stats:alert", "alerts");
     printf("throughput: %lld events in %.2f s = %.0f events/s (%.1f MB/s), %lld alerts, %d extract, %d alert, %d rules\n",
            evaluated, secs, eps, eps * c.avg_bytes / 1e6, alerts, n_extract, n_alert, n_rules + 1);
+
+    printf("cpu per event:");
+    for (int i = 0; i < np; i++)
+        printf(" %s %.1f us", i == 0 ? "ingest" : i <= n_extract ? "extract" : "alert",
+               (cpu_seconds(pids[i]) - cpu0[i]) * 1e6 / (double)(evaluated ? evaluated : 1));
+    printf("\n");
 
     /* 2. latency at a fixed rate */
     size_t nprobe = (size_t)rate * (size_t)seconds;

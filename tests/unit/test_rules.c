@@ -691,7 +691,7 @@ static void test_errors_expr(void **state)
     expect_err(RULE("\"\\\"a\\\" \\u00fc AND\""), "t.yaml:4:26: dangling AND: nothing follows it");
     /* flow mapping and a later line */
     expect_err("rules:\n  - {id: a, channel: c, match: 'x OR'}\n  - id: b\n",
-               "t.yaml:2:36: dangling OR: nothing follows it");
+               "t.yaml:2:35: dangling OR: nothing follows it");
     /* multi-line plain and block scalars */
     expect_err("rules:\n  - id: a\n    channel: c\n    match: a AND\n      b OR\n", "t.yaml:5:9: dangling OR: nothing follows it");
     expect_err("rules:\n  - id: a\n    channel: c\n    match: |\n      a AND\n      (b OR c\n",
