@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 #include <xxhash.h>
@@ -24,6 +25,20 @@ static size_t ww_utf8_pass(const unsigned char *s, size_t len, char *out, bool *
     size_t i = 0, o = 0;
     bool rep = false;
     while (i < len) {
+        /* fast path: 8 ASCII bytes with no NUL at a time */
+        while (i + 8 <= len) {
+            uint64_t v;
+            memcpy(&v, s + i, 8);
+            if ((v & 0x8080808080808080ULL) ||
+                ((v - 0x0101010101010101ULL) & ~v & 0x8080808080808080ULL))
+                break;
+            if (out)
+                memcpy(out + o, s + i, 8);
+            o += 8;
+            i += 8;
+        }
+        if (i >= len)
+            break;
         unsigned char b = s[i];
         if (b == 0) {
             rep = true;

@@ -585,6 +585,10 @@ static void rs_scalar_pos(const rs_loader_t *ld, const yaml_node_t *node, size_t
         }
         break; /* lost track: report the nearest position we know */
     }
+    /* indentation before the target character of a continuation line */
+    if (j < vlen && val[j] != ' ' && val[j] != '\t')
+        while (i < n && (src[i] == ' ' || src[i] == '\t'))
+            rs_src_step(src, &i, &line, &col);
     *line_out = line;
     *col_out = col;
 }

@@ -815,7 +815,7 @@ static void gen_text(char *buf, size_t cap, int words)
     for (int i = 0; i < words; i++) {
         if (i)
             strncat(buf, seps[rnd(sizeof seps / sizeof seps[0])], cap - strlen(buf) - 1);
-        put_word(buf, cap, vocab[rnd(rnd(3) ? 16 : NVOCAB)]);
+        put_word(buf, cap, vocab[rnd(NVOCAB)]);
     }
 }
 
@@ -823,7 +823,7 @@ static ww_event_t *gen_event(void)
 {
     char t[256], b[4096];
     gen_text(t, sizeof t, 1 + (int)rnd(8));
-    gen_text(b, sizeof b, (int)rnd(120));
+    gen_text(b, sizeof b, (int)rnd(60));
     ww_event_t *ev = mk_event(t, b);
     if (rnd(2))
         ev->source = ww_strdup(rnd(2) ? "https://wire.example/asia-trade" : "file:///spool/oil.txt");
@@ -844,8 +844,8 @@ static void gen_term(char *buf, size_t cap)
 {
     static const char *const scopes[] = {"title:", "body:", "source:", "lang:"};
     char tmp[256];
-    const char *w = vocab[rnd(rnd(3) ? 16 : NVOCAB)];
-    const char *w2 = vocab[rnd(16)];
+    const char *w = vocab[rnd(NVOCAB)];
+    const char *w2 = vocab[rnd(NVOCAB)];
     bool sc = rnd(5) == 0;
     const char *scope = sc ? scopes[rnd(2)] : "";
     switch (rnd(9)) {
@@ -896,31 +896,26 @@ static void gen_term(char *buf, size_t cap)
 
 static void gen_expr(char *buf, size_t cap, int depth)
 {
-    uint32_t k = depth > 2 ? 0 : rnd(7);
-    switch (k) {
-    case 0:
-    case 1:
+    /* mostly selective rules (terms, AND), some OR, few negations; a few
+     * pure negations at the top level */
+    uint32_t k = depth > 2 ? 0 : rnd(20);
+    if (k <= 7) {
         gen_term(buf, cap);
-        break;
-    case 2:
+    } else if (k == 8 && (depth > 0 || rnd(4) == 0)) {
         strncat(buf, "NOT ", cap - strlen(buf) - 1);
         gen_expr(buf, cap, depth + 1);
-        break;
-    case 3:
+    } else if (k == 9) {
         strncat(buf, "(", cap - strlen(buf) - 1);
         gen_expr(buf, cap, depth + 1);
         strncat(buf, ")", cap - strlen(buf) - 1);
-        break;
-    default: {
-        static const char *const ops[] = {" AND ", " OR ", " ", " OR "};
-        int n = 2 + (int)rnd(3);
+    } else {
+        static const char *const ops[] = {" AND ", " ", " AND ", " OR "};
+        int n = 2 + (int)rnd(2);
         for (int i = 0; i < n; i++) {
             if (i)
                 strncat(buf, ops[rnd(4)], cap - strlen(buf) - 1);
             gen_expr(buf, cap, depth + 1);
         }
-        break;
-    }
     }
 }
 
@@ -1082,7 +1077,7 @@ static void test_index_equals_brute_force(void **state)
     assert_int_equal(ww_rules_count(rs), nrules);
     /* the index must actually prune: only trigger-less rules are always checked */
     size_t always = ww_rules_always_count(rs);
-    assert_true(always < nrules / 3);
+    assert_true(always < nrules / 10);
 
     ww_rules_scratch_t *s = ww_rules_scratch_new();
     ww_hits_t hi, hb;
@@ -1095,9 +1090,9 @@ static void test_index_equals_brute_force(void **state)
         size_t nb = ww_rules_eval_brute(rs, ev, s, &hb);
         assert_int_equal(ni, nb);
         assert_hits_equal(&hi, &hb);
-        /* and both agree with the naive matcher, rule by rule */
+        /* and both agree with the naive matcher, rule by rule (first 100 events) */
         size_t k = 0;
-        for (size_t r = 0; r < nrules; r++) {
+        for (size_t r = 0; r < nrules && e < 100; r++) {
             bool want = nv_eval(ww_rules_tree(rs, r), ev);
             bool got = k < hi.n && hi.hits[k].rule_index == r;
             if (want != got)
@@ -1125,9 +1120,9 @@ static void test_index_equals_brute_force(void **state)
     print_message("property: %zu hits, %zu/400 events with hits, %zu always-checked rules\n",
                   total_hits, events_with_hits, always);
     /* the generator must exercise both outcomes */
-    assert_true(total_hits > 1000);
-    assert_true(events_with_hits > 300);
-    assert_true(total_hits < 400 * nrules * 3 / 4);
+    assert_true(total_hits > 400 * nrules / 50);
+    assert_true(events_with_hits > 390);
+    assert_true(total_hits < 400 * nrules / 2);
     ww_hits_deinit(&hi);
     ww_hits_deinit(&hb);
     ww_rules_scratch_destroy(&s);
