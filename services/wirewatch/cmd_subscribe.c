@@ -50,7 +50,28 @@ typedef struct {
     ww_redis_t *redis;
     seen_t seen;
     char cursor_key[256];
+    char last_sid[64];  /* highest <prefix>alerts entry id shown or scanned */
+    long gaps_filled;   /* alerts recovered from the history after a live gap */
 } sub_t;
+
+/* Compares two stream entry ids "ms-seq" numerically. */
+static int sid_cmp(const char *a, const char *b)
+{
+    unsigned long long am = 0, as = 0, bm = 0, bs = 0;
+    sscanf(a, "%llu-%llu", &am, &as);
+    sscanf(b, "%llu-%llu", &bm, &bs);
+    if (am != bm)
+        return am < bm ? -1 : 1;
+    return as < bs ? -1 : as > bs;
+}
+
+static void note_sid(sub_t *s, const char *sid)
+{
+    if (sid && (!s->last_sid[0] || sid_cmp(sid, s->last_sid) > 0))
+        snprintf(s->last_sid, sizeof s->last_sid, "%s", sid);
+}
+
+static int catch_up_range(sub_t *s, const char *from, const char *to);
 
 static bool wanted(const sub_t *s, const char *channel)
 {
@@ -70,8 +91,20 @@ static void show(sub_t *s, const char *buf, size_t len, const char *stream_id)
         fprintf(stderr, "wirewatch subscribe: skipped an undecodable alert\n");
         return;
     }
-    if (!stream_id)
+    if (!stream_id) {
+        /* live: anything between the last entry we know and this one was
+         * missed by the live socket (PUB drops for slow or late subscribers):
+         * fill the gap from the history before showing this alert */
         stream_id = a->stream_id;
+        if (s->redis && stream_id && s->last_sid[0] && sid_cmp(stream_id, s->last_sid) > 0) {
+            long before = s->printed;
+            char to[80];
+            snprintf(to, sizeof to, "(%s", stream_id);
+            catch_up_range(s, s->last_sid, to);
+            s->gaps_filled += s->printed - before;
+        }
+    }
+    note_sid(s, stream_id);
     if (!seen_has(&s->seen, a->id) && wanted(s, a->channel)) {
         seen_add(&s->seen, a->id);
         if (s->json) {
@@ -92,13 +125,14 @@ static void show(sub_t *s, const char *buf, size_t len, const char *stream_id)
     ww_alert_destroy(&a);
 }
 
-/* Catches up from the stream, entries strictly after `from`. */
-static int catch_up(sub_t *s, const char *from)
+/* Shows the history entries strictly after `from` up to `to` ("+" for the
+ * end, "(ID" for exclusive), in order. */
+static int catch_up_range(sub_t *s, const char *from, const char *to)
 {
-    char start[64];
+    char start[80];
     snprintf(start, sizeof start, "(%s", from);
     for (;;) {
-        redisReply *r = ww_redis_cmd(s->redis, "XRANGE %salerts %s + COUNT 500", s->cc.cfg.prefix, start);
+        redisReply *r = ww_redis_cmd(s->redis, "XRANGE %salerts %s %s COUNT 500", s->cc.cfg.prefix, start, to);
         if (!r || r->type != REDIS_REPLY_ARRAY) {
             if (r && r->type == REDIS_REPLY_ERROR)
                 fprintf(stderr, "wirewatch subscribe: %s\n", r->str);
@@ -112,6 +146,7 @@ static int catch_up(sub_t *s, const char *from)
             if (e->type != REDIS_REPLY_ARRAY || e->elements < 2)
                 continue;
             snprintf(start, sizeof start, "(%s", e->element[0]->str);
+            note_sid(s, e->element[0]->str);
             redisReply *kv = e->element[1];
             for (size_t j = 0; j + 1 < kv->elements; j += 2)
                 if (strcmp(kv->element[j]->str, "alert") == 0)
@@ -121,6 +156,12 @@ static int catch_up(sub_t *s, const char *from)
         if (n < 500 || (s->count > 0 && s->printed >= s->count))
             return 0;
     }
+}
+
+/* Catches up from the stream, entries strictly after `from`. */
+static int catch_up(sub_t *s, const char *from)
+{
+    return catch_up_range(s, from, "+");
 }
 
 static void sub_usage(FILE *f)
@@ -224,6 +265,7 @@ int cmd_subscribe(int argc, char **argv)
          * catch-up wait in its queue and are shown once, after it */
         struct timespec ts = {0, 200 * 1000000L};
         nanosleep(&ts, NULL);
+        note_sid(&s, from);
         if (catch_up(&s, from) < 0)
             goto out;
     }
