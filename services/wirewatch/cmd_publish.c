@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "ww/alloc.h"
 #include "ww/event.h"
+#include "ww/fileutil.h"
 #include "ww/zmqutil.h"
 
 static void pub_usage(FILE *f)
@@ -19,24 +20,6 @@ static void pub_usage(FILE *f)
                "Sends events to the intake endpoint (ingest.intake). FILE defaults to standard input.\n"
                "  jsonl  one JSON event object per line (SPEC keys: title, body, url, source, ...)\n"
                "  text   the whole input is one article: first line the title, the rest the body\n");
-}
-
-static char *read_all(FILE *f, size_t *len)
-{
-    size_t cap = 65536, n = 0;
-    char *buf = ww_malloc(cap);
-    size_t r;
-    while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap) {
-            cap *= 2;
-            buf = ww_realloc(buf, cap);
-        }
-    }
-    buf = ww_realloc(buf, n + 1);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
 }
 
 int cmd_publish(int argc, char **argv)
@@ -116,7 +99,7 @@ int cmd_publish(int argc, char **argv)
         free(line);
     } else {
         size_t len;
-        char *all = read_all(f, &len);
+        char *all = ww_stream_read(f, &len);
         char *nl = strchr(all, '\n');
         ww_event_t *ev = ww_event_new();
         ev->title = nl ? ww_strndup(all, (size_t)(nl - all)) : ww_strdup(all);

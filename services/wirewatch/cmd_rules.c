@@ -6,29 +6,13 @@
 
 #include "cli.h"
 #include "ww/alloc.h"
+#include "ww/fileutil.h"
 #include "ww/rules.h"
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 65536, n = 0, r;
-    char *buf = ww_malloc(cap);
-    while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap)
-            buf = ww_realloc(buf, cap *= 2);
-    }
-    fclose(f);
-    *len = n;
-    return buf;
-}
 
 int cli_rules_store(ww_redis_t *r, const char *prefix, const char *path, char version[17], size_t *count)
 {
     size_t len;
-    char *text = slurp(path, &len);
+    char *text = ww_file_read(path, &len);
     if (!text) {
         perror(path);
         return -1;
