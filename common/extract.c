@@ -20,6 +20,7 @@
 #include "ww/alloc.h"
 #include "ww/gazetteer.h"
 #include "ww/log.h"
+#include "ww/ner.h"
 #include "ww/paths.h"
 #include "ww/text.h"
 
@@ -250,6 +251,7 @@ static inline uint32_t *umap_put(umap_t *m, uint64_t key, uint32_t init)
 struct ww_extractor {
     ww_gazetteer_t *gaz; /* owned */
     umap_t wc;           /* token hash -> WC_* bits */
+    ww_ner_model_t *ner; /* trained labeller for PER/ORG/LOC/MISC (owned), NULL: rules */
 };
 
 /* gap classes: what lies between token i-1 and token i */
@@ -313,14 +315,51 @@ struct ww_extract_scratch {
     size_t nkw, cap_kw;
     char *kwbuf;                /* bigram strings */
     size_t kwlen, kwcap;
+    /* trained labeller: title + "\n\n" + body as one document */
+    ww_ner_scratch_t *ner;      /* labeller scratch (created on first use) */
+    char *ndoc;                 /* the joined text */
+    size_t ndoc_cap;
+    ww_ner_tok_t *ntok;         /* its tokens */
+    size_t ntok_cap;
+    uint8_t *nlab;              /* their labels */
+    size_t nlab_cap;
+    ww_ner_ent_t *nent;         /* the names found */
+    size_t nent_cap;
 };
 
 /* ---- construction ---------------------------------------------------------------- */
 
+#define NER_BUNDLED "ner/ner-en.model"
+
+/* Loads the NER model: model_path, else the bundled one when it exists.
+ * Returns 0 (with *out NULL when there is no bundled model) or -1. */
+static int load_ner(const char *model_path, ww_ner_model_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (model_path && !*model_path)
+        return 0; /* "": no model asked for */
+    char *path = model_path ? ww_strdup(model_path) : ww_data_path(NER_BUNDLED);
+    if (!path) {
+        ww_warn("extract", "msg=\"%s not found: names come from the rule-based extractor\"", NER_BUNDLED);
+        return 0;
+    }
+    char e[512];
+    *out = ww_ner_load(path, e, sizeof e);
+    ww_free(path);
+    if (!*out) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s", e);
+        return -1;
+    }
+    return 0;
+}
+
 ww_extractor_t *ww_extractor_new(const char *gazetteer_path, const char *model_path, char *err,
                                  size_t errlen)
 {
-    (void)model_path; /* this extractor has no model */
+    ww_ner_model_t *ner;
+    if (load_ner(model_path, &ner, err, errlen) < 0)
+        return NULL;
     char *path = NULL;
     if (gazetteer_path) {
         path = ww_strdup(gazetteer_path);
@@ -335,15 +374,19 @@ ww_extractor_t *ww_extractor_new(const char *gazetteer_path, const char *model_p
         if (!path) {
             if (err && errlen)
                 snprintf(err, errlen, "no gazetteer: neither gazetteer.tsv nor gazetteer-extra.tsv found");
+            ww_ner_free(&ner);
             return NULL;
         }
     }
     ww_gazetteer_t *g = ww_gazetteer_load(path, err, errlen);
     ww_free(path);
-    if (!g)
+    if (!g) {
+        ww_ner_free(&ner);
         return NULL;
+    }
     ww_extractor_t *x = ww_calloc(1, sizeof *x);
     x->gaz = g;
+    x->ner = ner;
     size_t n = sizeof word_classes / sizeof word_classes[0];
     umap_reset(&x->wc, n);
     for (size_t i = 0; i < n; i++) {
@@ -358,6 +401,7 @@ void ww_extractor_destroy(ww_extractor_t **xp)
     if (!xp || !*xp)
         return;
     ww_gazetteer_destroy(&(*xp)->gaz);
+    ww_ner_free(&(*xp)->ner);
     umap_free(&(*xp)->wc);
     ww_free(*xp);
     *xp = NULL;
@@ -388,6 +432,11 @@ void ww_extract_scratch_destroy(ww_extract_scratch_t **sp)
     umap_free(&s->map2);
     ww_free(s->kw);
     ww_free(s->kwbuf);
+    ww_ner_scratch_destroy(&s->ner);
+    ww_free(s->ndoc);
+    ww_free(s->ntok);
+    ww_free(s->nlab);
+    ww_free(s->nent);
     ww_free(s);
     *sp = NULL;
 }
@@ -1171,6 +1220,71 @@ static void find_names_caseless(const ww_extractor_t *x, ww_extract_scratch_t *s
     }
 }
 
+/* ---- names from the trained labeller --------------------------------------------- */
+
+/* Labels title and body as one document ("title\n\nbody") and turns the
+ * names into mentions; names overlapping a DATE/MONEY/PERCENT are dropped.
+ * A headline whose case says nothing takes the body's reading of the same
+ * words (body_key), and names keep the gazetteer's canonical spelling. */
+static size_t tok_from(const ww_tokens_t *tk, size_t pos);
+
+static void find_names_ner(const ww_extractor_t *x, ww_extract_scratch_t *s)
+{
+    if (!s->ner)
+        s->ner = ww_ner_scratch_new();
+    size_t tl = s->len[WW_FIELD_TITLE], bl = s->len[WW_FIELD_BODY];
+    if ((uint64_t)tl + bl + 2 >= UINT32_MAX)
+        return;
+    WW_GROW(s->ndoc, s->ndoc_cap, tl + bl + 3);
+    memcpy(s->ndoc, s->txt[WW_FIELD_TITLE], tl);
+    memcpy(s->ndoc + tl, "\n\n", 2);
+    memcpy(s->ndoc + tl + 2, s->txt[WW_FIELD_BODY], bl);
+    s->ndoc[tl + 2 + bl] = '\0';
+    size_t n = ww_ner_tokenize(s->ndoc, tl + 2 + bl, &s->ntok, &s->ntok_cap);
+    if (!n)
+        return;
+    WW_GROW(s->nlab, s->nlab_cap, n);
+    ww_ner_doc_t d = {s->ndoc, s->ntok, n};
+    ww_ner_label(x->ner, s->ner, &d, s->nlab);
+    size_t ne = ww_ner_spans(s->nlab, n, &s->nent, &s->nent_cap);
+    for (size_t k = 0; k < ne; k++) {
+        const ww_ner_tok_t *a = &s->ntok[s->nent[k].ta], *b = &s->ntok[s->nent[k].tb - 1];
+        size_t start = a->start, end = (size_t)b->start + b->len;
+        int f = WW_FIELD_TITLE;
+        size_t base = 0;
+        if (start >= tl + 2) {
+            f = WW_FIELD_BODY;
+            base = tl + 2;
+        } else if (end > tl) {
+            continue; /* cannot straddle the fields (defensive) */
+        }
+        start -= base;
+        end -= base;
+        const ww_tokens_t *tk = &s->tk[f];
+        size_t ta = tok_from(tk, start), tb = tok_from(tk, end);
+        if (ta >= tb)
+            continue; /* punctuation only */
+        bool used = false;
+        for (size_t i = ta; i < tb; i++)
+            used |= (s->ti[f][i].flags & TF_USED) != 0;
+        if (used)
+            continue;
+        ww_gaz_match_t gm;
+        const char *canon = NULL;
+        int type = s->nent[k].type;
+        if (ww_gazetteer_match(x->gaz, tk, ta, tb - ta, &gm) == tb - ta) {
+            /* a place the gazetteer knows and nothing else: "the Philippines" */
+            if (type == WW_ENT_ORG && (gm.mask & WW_GAZ_LOC) && !(gm.mask & WW_GAZ_ORG))
+                type = WW_ENT_LOC;
+            if (gaz_type(gm.mask) == type)
+                canon = gm.canonical;
+        }
+        mention_t *m = add_mention(s, f, ta, tb, (uint32_t)start, (uint32_t)end, type, canon);
+        if (f == WW_FIELD_TITLE && !s->informative[f])
+            m->body_key = seq_key(tk, ta, tb);
+    }
+}
+
 /* ---- resolution: types of unknown spans, canonical names, counts ------------------- */
 
 static uint32_t sbuf_add(ww_extract_scratch_t *s, const char *p, size_t n)
@@ -1261,8 +1375,8 @@ static void resolve(ww_extract_scratch_t *s)
     /* 3. longest person mention by first word (key tag 1) and last word (tag 2) */
     umap_reset(&s->map, nm * 2);
     for (size_t k = 0; k < nm; k++) {
-        if (M[k].type != WW_ENT_PER || M[k].tb - M[k].ta < 2)
-            continue;
+        if (M[k].type != WW_ENT_PER || M[k].tb - M[k].ta < 2 || M[k].body_key)
+            continue; /* a caseless headline copy never names the long form */
         uint64_t keys[2] = {mix64(tok_hash(s, &M[k], M[k].ta) ^ 1),
                             mix64(tok_hash(s, &M[k], M[k].tb - 1) ^ 2)};
         for (int z = 0; z < 2; z++) {
@@ -1617,7 +1731,12 @@ int ww_extract_event(const ww_extractor_t *x, ww_extract_scratch_t *s, ww_event_
     /* body first: the headline may reuse its names */
     const int order[2] = {WW_FIELD_BODY, WW_FIELD_TITLE};
     size_t nbody = 0;
-    for (int o = 0; o < 2; o++) {
+    if (x->ner) {
+        find_numbers(x, s, WW_FIELD_BODY);
+        find_numbers(x, s, WW_FIELD_TITLE);
+        find_names_ner(x, s);
+    }
+    for (int o = 0; o < 2 && !x->ner; o++) {
         int f = order[o];
         find_numbers(x, s, f);
         if (s->informative[f])

@@ -13,9 +13,11 @@
 typedef struct ww_extractor ww_extractor_t;
 typedef struct ww_extract_scratch ww_extract_scratch_t;
 
-/* Loads the gazetteer (and model, when the extractor has one). NULL paths
- * mean the bundled defaults (ww_data_path). Returns NULL with a message in err
- * when a file cannot be read. Caller owns. */
+/* Loads the gazetteer and the NER model. NULL paths mean the bundled
+ * defaults (ww_data_path: gazetteer.tsv, ner/ner-en.model); a model_path of
+ * "" (or no bundled model) means no model: names then come from the
+ * rule-based first extractor. Returns NULL with a message in err when a file
+ * cannot be read. Caller owns. */
 ww_extractor_t *ww_extractor_new(const char *gazetteer_path, const char *model_path, char *err,
                                  size_t errlen);
 void ww_extractor_destroy(ww_extractor_t **x);

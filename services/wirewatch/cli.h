@@ -31,6 +31,7 @@ int cmd_rules(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_ner(int argc, char **argv);
 
 /* Loads rules text into Redis (what `rules load` does). Returns 0 or -1 with
  * a message printed. *version gets the rule set version (16 hex digits + NUL). */

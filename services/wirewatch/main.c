@@ -19,6 +19,7 @@ static void usage(FILE *f)
             "  rules load FILE                                    store rules in Redis (workers switch live)\n"
             "  extract [FILE|-] [--json]                          run the extractor on plain text\n"
             "  stats                                              counters, workers, Redis health\n"
+            "  ner --conll FILE | --eval FILE | --train TRAIN --dev DEV --out MODEL   the NER model\n"
             "  config check FILE | config reference               validate a config / print every key\n"
             "  version                                            print the version\n\n"
             "Every command accepts -c FILE (or $WIREWATCH_CONFIG) and --redis URL (or $WIREWATCH_REDIS_URL).\n"
@@ -39,7 +40,7 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {{"up", cmd_up},       {"subscribe", cmd_subscribe}, {"publish", cmd_publish},
                 {"rules", cmd_rules}, {"extract", cmd_extract},     {"stats", cmd_stats},
-                {"config", cmd_config}};
+                {"config", cmd_config},   {"ner", cmd_ner}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0)
             return cmds[i].fn(argc - 1, argv + 1);

@@ -30,7 +30,7 @@ static int setup(void **state)
 {
     char err[256] = "";
     fix_t *f = ww_calloc(1, sizeof *f);
-    f->x = ww_extractor_new(EXTRA, NULL, err, sizeof err);
+    f->x = ww_extractor_new(EXTRA, "", err, sizeof err); /* the rule-based names */
     if (!f->x) {
         fprintf(stderr, "extractor: %s\n", err);
         ww_free(f);
