@@ -88,3 +88,80 @@ int cmd_extract(int argc, char **argv)
     ww_config_free(&cc.cfg);
     return 0;
 }
+
+static void print_hash(ww_redis_t *r, const char *key, const char *title)
+{
+    redisReply *rep = ww_redis_cmd(r, "HGETALL %s", key);
+    printf("%s:", title);
+    if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements) {
+        for (size_t i = 0; i + 1 < rep->elements; i += 2)
+            printf(" %s=%s", rep->element[i]->str, rep->element[i + 1]->str);
+    } else {
+        printf(" (nothing yet)");
+    }
+    printf("\n");
+    if (rep)
+        freeReplyObject(rep);
+}
+
+int cmd_stats(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"redis", required_argument, NULL, 'r'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    cli_common_t cc;
+    memset(&cc, 0, sizeof cc);
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': cc.config_path = optarg; break;
+        case 'r': cc.redis_url = optarg; break;
+        case 'h': printf("Usage: wirewatch stats [-c FILE] [--redis URL]\n"); return 0;
+        default: return 2;
+        }
+    }
+    if (cli_load_config(&cc) != 0)
+        return 2;
+    ww_redis_t *r = cli_redis(&cc, 2000);
+    if (!r) {
+        ww_config_free(&cc.cfg);
+        return 1;
+    }
+    const char *p = cc.cfg.prefix;
+    char key[256];
+    redisReply *rep = ww_redis_cmd(r, "INFO server");
+    if (rep && rep->type == REDIS_REPLY_STRING) {
+        char *v = strstr(rep->str, "redis_version:");
+        char *u = strstr(rep->str, "uptime_in_seconds:");
+        printf("redis: up, version %.*s, uptime %lds\n", v ? (int)strcspn(v + 14, "\r\n") : 1, v ? v + 14 : "?",
+               u ? atol(u + 18) : 0L);
+    }
+    if (rep)
+        freeReplyObject(rep);
+    const char *stages[] = {"ingest", "extract", "alert"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(key, sizeof key, "%sstats:%s", p, stages[i]);
+        print_hash(r, key, stages[i]);
+    }
+    rep = ww_redis_cmd(r, "KEYS %sworkers:*", p);
+    printf("workers alive: %zu\n", rep && rep->type == REDIS_REPLY_ARRAY ? rep->elements : 0);
+    for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
+        printf("  %s\n  ", rep->element[i]->str + strlen(p));
+        print_hash(r, rep->element[i]->str, " ");
+    }
+    if (rep)
+        freeReplyObject(rep);
+    rep = ww_redis_cmd(r, "GET %srules:version", p);
+    printf("rules version in Redis: %s\n", rep && rep->type == REDIS_REPLY_STRING ? rep->str : "(none)");
+    if (rep)
+        freeReplyObject(rep);
+    rep = ww_redis_cmd(r, "XLEN %salerts", p);
+    printf("alerts in history: %lld\n", rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0LL);
+    if (rep)
+        freeReplyObject(rep);
+    ww_redis_destroy(&r);
+    ww_config_free(&cc.cfg);
+    return 0;
+}
