@@ -50,6 +50,18 @@ ww_alert_t *ww_alert_from_hit(const ww_hit_t *hit, const ww_event_t *ev, const c
     return a;
 }
 
+void ww_alert_add_state_match(ww_alert_t *a, const ww_rule_t *r, const char *key)
+{
+    if (!r->threshold.on && !r->spike.on)
+        return;
+    a->matches = ww_realloc(a->matches, (a->n_matches + 1) * sizeof *a->matches);
+    ww_match_t *m = &a->matches[a->n_matches++];
+    memset(m, 0, sizeof *m);
+    m->kind = r->threshold.on ? WW_MATCH_THRESHOLD : WW_MATCH_SPIKE;
+    m->value = ww_strdup(key && *key ? key : r->id);
+    m->count = r->threshold.on ? r->threshold.count : r->spike.min;
+}
+
 void ww_alert_destroy(ww_alert_t **ap)
 {
     if (!ap || !*ap)

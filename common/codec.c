@@ -14,8 +14,18 @@
  *   replay        bool   internal hop only
  *   seq           int    internal hop only
  *
+ * Internal hops (include_internal: batches between ingest, extract and
+ * alert, and replay) use a compact form of the enrichment, since SPEC §4
+ * fixes only the intake and alert formats: each entity is an array
+ * [text, canonical or nil when equal to text, type (int), field (int),
+ * start, end, count], each keyword [term, score], each quote [speaker,
+ * text]. The decoder accepts both forms anywhere.
+ *
  * Batch (internal hop): an array of event maps, each packed with the
- * internal keys.
+ * internal keys. ww_event_decode_batch_ex(WW_DECODE_TRUSTED) skips the
+ * UTF-8 re-check and the per-event limit walk for input our own stages
+ * produced (ingest sanitises everything at intake); structure and types
+ * are still checked, so hostile bytes cannot corrupt memory.
  *
  * Decoding is hostile-input safe: the raw bytes are first walked by a small
  * validator (ww_mp_prescan) that bounds depth, element counts and string
@@ -142,6 +152,21 @@ void ww_event_pack(msgpack_packer *pk, const ww_event_t *ev, bool include_intern
             const ww_entity_t *e = &ev->entities[i];
             if (!ww_entity_packable(e))
                 continue;
+            if (include_internal) { /* compact: see the top of the file */
+                const char *text = e->text ? e->text : "";
+                msgpack_pack_array(pk, 7);
+                ww_pack_cstr(pk, text);
+                if (!e->canonical || strcmp(e->canonical, text) == 0)
+                    msgpack_pack_nil(pk);
+                else
+                    ww_pack_cstr(pk, e->canonical);
+                msgpack_pack_uint8(pk, (uint8_t)e->type);
+                msgpack_pack_uint8(pk, (uint8_t)e->field);
+                msgpack_pack_uint32(pk, e->start);
+                msgpack_pack_uint32(pk, e->end);
+                msgpack_pack_uint32(pk, e->count);
+                continue;
+            }
             msgpack_pack_map(pk, 7);
             ww_pack_kv_str(pk, "text", e->text);
             ww_pack_kv_str(pk, "type", ww_ent_type_name(e->type));
@@ -159,6 +184,12 @@ void ww_event_pack(msgpack_packer *pk, const ww_event_t *ev, bool include_intern
         ww_pack_cstr(pk, "keywords");
         msgpack_pack_array(pk, ev->n_keywords);
         for (size_t i = 0; i < ev->n_keywords; i++) {
+            if (include_internal) {
+                msgpack_pack_array(pk, 2);
+                ww_pack_cstr(pk, ev->keywords[i].term ? ev->keywords[i].term : "");
+                msgpack_pack_double(pk, ev->keywords[i].score);
+                continue;
+            }
             msgpack_pack_map(pk, 2);
             ww_pack_kv_str(pk, "term", ev->keywords[i].term);
             ww_pack_cstr(pk, "score");
@@ -169,6 +200,12 @@ void ww_event_pack(msgpack_packer *pk, const ww_event_t *ev, bool include_intern
         ww_pack_cstr(pk, "quotes");
         msgpack_pack_array(pk, ev->n_quotes);
         for (size_t i = 0; i < ev->n_quotes; i++) {
+            if (include_internal) {
+                msgpack_pack_array(pk, 2);
+                ww_pack_cstr(pk, ev->quotes[i].speaker ? ev->quotes[i].speaker : "");
+                ww_pack_cstr(pk, ev->quotes[i].text ? ev->quotes[i].text : "");
+                continue;
+            }
             msgpack_pack_map(pk, 2);
             ww_pack_kv_str(pk, "speaker", ev->quotes[i].speaker);
             ww_pack_kv_str(pk, "text", ev->quotes[i].text);
@@ -420,6 +457,8 @@ static char *ww_obj_strdup(const msgpack_object *o, bool *utf8)
     size_t n;
     if (!ww_obj_bytes(o, &p, &n))
         return NULL;
+    if (!utf8) /* trusted input: copied as is (a NUL would end the C string early) */
+        return ww_strndup(p, n);
     bool rep = false;
     char *s = ww_utf8_repair(p, n, &rep);
     if (rep)
@@ -637,9 +676,48 @@ static void ww_free_quotes(ww_event_t *ev)
 /* Decodes one entity map and appends it; a malformed entity is dropped
  * (WW_BAD_TYPE). Offsets are checked against the field later
  * (ww_check_offsets), once title and body are known. */
+/* The compact internal entity [text, canonical|nil, type, field, start, end,
+ * count] (see the top of the file); a malformed one is dropped. */
+static void ww_dec_entity_array(ww_event_t *ev, const msgpack_object_array *a,
+                                ww_decode_status_t *st, bool *utf8)
+{
+    uint64_t type = 0, field = 0, start = 0, end = 0, count = 0;
+    const msgpack_object *c = a->size == 7 ? &a->ptr[1] : NULL;
+    if (a->size != 7 || !(c->type == MSGPACK_OBJECT_NIL || c->type == MSGPACK_OBJECT_STR ||
+                          c->type == MSGPACK_OBJECT_BIN) ||
+        ww_obj_uint(&a->ptr[2], WW_ENT__COUNT - 1, &type) != 0 ||
+        ww_obj_uint(&a->ptr[3], WW_FIELD_BODY, &field) != 0 ||
+        ww_obj_uint(&a->ptr[4], UINT32_MAX, &start) != 0 ||
+        ww_obj_uint(&a->ptr[5], UINT32_MAX, &end) != 0 ||
+        ww_obj_uint(&a->ptr[6], UINT32_MAX, &count) != 0 || start > end) {
+        ww_st_repair(st, WW_BAD_TYPE, "malformed entity dropped");
+        return;
+    }
+    char *text = ww_obj_strdup(&a->ptr[0], utf8);
+    if (!text) {
+        ww_st_repair(st, WW_BAD_TYPE, "malformed entity dropped");
+        return;
+    }
+    char *canon = c->type == MSGPACK_OBJECT_NIL ? NULL : ww_obj_strdup(c, utf8);
+    /* appended without copying the strings again */
+    WW_GROW(ev->entities, ev->cap_entities, ev->n_entities + 1);
+    ww_entity_t *e = &ev->entities[ev->n_entities++];
+    e->text = text;
+    e->canonical = canon ? canon : ww_strdup(text);
+    e->type = (ww_ent_type_t)type;
+    e->field = (ww_field_t)field;
+    e->start = (uint32_t)start;
+    e->end = (uint32_t)end;
+    e->count = (uint32_t)count;
+}
+
 static void ww_dec_entity(ww_event_t *ev, const msgpack_object *o, ww_decode_status_t *st,
                           bool *utf8)
 {
+    if (o->type == MSGPACK_OBJECT_ARRAY) {
+        ww_dec_entity_array(ev, &o->via.array, st, utf8);
+        return;
+    }
     if (o->type != MSGPACK_OBJECT_MAP) {
         ww_st_repair(st, WW_BAD_TYPE, "entity is not a map: dropped");
         return;
@@ -721,6 +799,26 @@ static void ww_check_offsets(ww_event_t *ev, ww_decode_status_t *st)
 static void ww_dec_keyword(ww_event_t *ev, const msgpack_object *o, ww_decode_status_t *st,
                            bool *utf8)
 {
+    if (o->type == MSGPACK_OBJECT_ARRAY) { /* compact: [term, score] */
+        const msgpack_object_array *a = &o->via.array;
+        double score = 0;
+        bool ok = a->size == 2;
+        if (ok && (a->ptr[1].type == MSGPACK_OBJECT_FLOAT32 || a->ptr[1].type == MSGPACK_OBJECT_FLOAT64))
+            score = a->ptr[1].via.f64;
+        else if (ok && a->ptr[1].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+            score = (double)a->ptr[1].via.u64;
+        else if (ok && a->ptr[1].type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+            score = (double)a->ptr[1].via.i64;
+        else
+            ok = false;
+        char *term = ok && isfinite(score) ? ww_obj_strdup(&a->ptr[0], utf8) : NULL;
+        if (!term)
+            ww_st_repair(st, WW_BAD_TYPE, "malformed keyword dropped");
+        else
+            ww_event_add_keyword(ev, term, score);
+        ww_free(term);
+        return;
+    }
     if (o->type != MSGPACK_OBJECT_MAP) {
         ww_st_repair(st, WW_BAD_TYPE, "keyword is not a map: dropped");
         return;
@@ -759,6 +857,21 @@ static void ww_dec_keyword(ww_event_t *ev, const msgpack_object *o, ww_decode_st
 static void ww_dec_quote(ww_event_t *ev, const msgpack_object *o, ww_decode_status_t *st,
                          bool *utf8)
 {
+    if (o->type == MSGPACK_OBJECT_ARRAY) { /* compact: [speaker, text] */
+        const msgpack_object_array *a = &o->via.array;
+        char *speaker = NULL, *text = NULL;
+        if (a->size == 2) {
+            speaker = a->ptr[0].type == MSGPACK_OBJECT_NIL ? ww_strdup("") : ww_obj_strdup(&a->ptr[0], utf8);
+            text = ww_obj_strdup(&a->ptr[1], utf8);
+        }
+        if (!speaker || !text)
+            ww_st_repair(st, WW_BAD_TYPE, "malformed quote dropped");
+        else
+            ww_event_add_quote(ev, speaker, text);
+        ww_free(speaker);
+        ww_free(text);
+        return;
+    }
     if (o->type != MSGPACK_OBJECT_MAP) {
         ww_st_repair(st, WW_BAD_TYPE, "quote is not a map: dropped");
         return;
@@ -809,9 +922,20 @@ static char **ww_str_field(ww_event_t *ev, const char *kp, size_t kn)
     return NULL;
 }
 
-/* Nil is treated as an absent key everywhere (JSON producers write null). */
+static int ww_event_from_object_f(const msgpack_object *obj, const ww_limits_t *lim,
+                                  ww_event_t **out, ww_decode_status_t *st, bool trusted);
+
 int ww_event_from_object(const msgpack_object *obj, const ww_limits_t *lim, ww_event_t **out,
                          ww_decode_status_t *st)
+{
+    return ww_event_from_object_f(obj, lim, out, st, false);
+}
+
+/* Nil is treated as an absent key everywhere (JSON producers write null).
+ * trusted: input from our own stages; the limit walk, the UTF-8 checks and
+ * the final sanitising pass are skipped (types are still checked). */
+static int ww_event_from_object_f(const msgpack_object *obj, const ww_limits_t *lim,
+                                  ww_event_t **out, ww_decode_status_t *st, bool trusted)
 {
     ww_decode_status_t local;
     ww_limits_t dlim;
@@ -828,13 +952,14 @@ int ww_event_from_object(const msgpack_object *obj, const ww_limits_t *lim, ww_e
         ww_st_fail(st, WW_BAD_NOT_MAP, "top level is not a map");
         return -1;
     }
-    if (ww_obj_check(obj, 1, lim) != WW_BAD_NONE) {
+    if (!trusted && ww_obj_check(obj, 1, lim) != WW_BAD_NONE) {
         ww_st_fail(st, WW_BAD_LIMIT, "nesting, element count or string length over the limit");
         return -1;
     }
 
     ww_event_t *ev = ww_event_new();
     bool utf8 = false;
+    bool *u8 = trusted ? NULL : &utf8; /* NULL: strings copied without the UTF-8 pass */
     for (uint32_t i = 0; i < obj->via.map.size && st->fatal == WW_BAD_NONE; i++) {
         const msgpack_object *k = &obj->via.map.ptr[i].key, *v = &obj->via.map.ptr[i].val;
         const char *kp;
@@ -845,7 +970,7 @@ int ww_event_from_object(const msgpack_object *obj, const ww_limits_t *lim, ww_e
             continue;
         char **sf = ww_str_field(ev, kp, kn);
         if (sf) {
-            char *s = ww_obj_strdup(v, &utf8);
+            char *s = ww_obj_strdup(v, u8);
             if (!s) {
                 ww_st_repair(st, WW_BAD_TYPE, "key '%.*s' is not a string: dropped", (int)kn, kp);
                 continue;
@@ -893,15 +1018,15 @@ int ww_event_from_object(const msgpack_object *obj, const ww_limits_t *lim, ww_e
             if (kp[0] == 'e') {
                 ww_free_entities(ev);
                 for (uint32_t j = 0; j < a->size; j++)
-                    ww_dec_entity(ev, &a->ptr[j], st, &utf8);
+                    ww_dec_entity(ev, &a->ptr[j], st, u8);
             } else if (kp[0] == 'k') {
                 ww_free_keywords(ev);
                 for (uint32_t j = 0; j < a->size; j++)
-                    ww_dec_keyword(ev, &a->ptr[j], st, &utf8);
+                    ww_dec_keyword(ev, &a->ptr[j], st, u8);
             } else {
                 ww_free_quotes(ev);
                 for (uint32_t j = 0; j < a->size; j++)
-                    ww_dec_quote(ev, &a->ptr[j], st, &utf8);
+                    ww_dec_quote(ev, &a->ptr[j], st, u8);
             }
         }
     }
@@ -911,7 +1036,7 @@ int ww_event_from_object(const msgpack_object *obj, const ww_limits_t *lim, ww_e
     }
     /* strings were repaired while copied (embedded NULs cannot survive a
      * C string); this pass is then a no-op kept as the final guarantee */
-    if (ww_event_sanitize(ev))
+    if (!trusted && ww_event_sanitize(ev))
         utf8 = true;
     if (utf8)
         ww_st_repair(st, WW_BAD_UTF8, "invalid UTF-8 or NUL replaced");
@@ -990,6 +1115,12 @@ int ww_event_decode_msgpack(const char *buf, size_t len, const ww_limits_t *lim,
 long ww_event_decode_batch(const char *buf, size_t len, const ww_limits_t *lim, ww_event_t ***out,
                            uint64_t bad[WW_BAD__COUNT])
 {
+    return ww_event_decode_batch_ex(buf, len, lim, 0, out, bad);
+}
+
+long ww_event_decode_batch_ex(const char *buf, size_t len, const ww_limits_t *lim, unsigned flags,
+                              ww_event_t ***out, uint64_t bad[WW_BAD__COUNT])
+{
     ww_limits_t dlim;
     ww_decode_status_t st;
     ww_st_init(&st);
@@ -1037,7 +1168,7 @@ long ww_event_decode_batch(const char *buf, size_t len, const ww_limits_t *lim, 
     n = 0;
     for (uint32_t i = 0; i < a->size; i++) {
         ww_event_t *ev = NULL;
-        if (ww_event_from_object(&a->ptr[i], lim, &ev, &st) == 0)
+        if (ww_event_from_object_f(&a->ptr[i], lim, &ev, &st, (flags & WW_DECODE_TRUSTED) != 0) == 0)
             evs[n++] = ev;
         else if (bad)
             bad[st.fatal]++;

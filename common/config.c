@@ -40,6 +40,7 @@ typedef enum {
     WW_CV_REDIS,    /* redis://... or unix:///path */
     WW_CV_LOGLEVEL, /* error|warn|info|debug */
     WW_CV_FEEDURL,  /* http://, https:// or file:// URL */
+    WW_CV_FSYNC,    /* archive fsync policy: always, never or a duration */
 } ww_conf_check_t;
 
 typedef struct {
@@ -86,6 +87,13 @@ static const ww_conf_key_t ww_conf_keys[] = {
         "Ingest PUSHes accepted events here to the extract workers (bind)."),
     STR("ingest.archive", WW_CV_NONEMPTY, true, NULL, ingest.archive,
         "Archive directory (segments of accepted events); none: no archive."),
+    STR("ingest.archive_fsync", WW_CV_FSYNC, false, "100ms", ingest.archive_fsync,
+        "When archived events are made durable (fdatasync): `always` (every batch, before it "
+        "is passed on), a duration such as `100ms` (at most that long after), or `never` (the kernel decides)."),
+    NUM("ingest.archive_segment_size", WW_CT_SIZE, 256 * WW_MIB, 64 * WW_KIB, 64 * WW_GIB,
+        ingest.archive_segment_size, "A new archive segment is started before one would exceed this size."),
+    NUM("ingest.archive_segment_time", WW_CT_DURATION, WW_MS_H, WW_MS_S, 365 * WW_MS_D,
+        ingest.archive_segment_time_ms, "A new archive segment is started when the current one is this old."),
     NUM("ingest.dedup_window", WW_CT_DURATION, 24 * WW_MS_H, 1, 365 * WW_MS_D,
         ingest.dedup_window_ms,
         "An article whose id was seen within this window is a duplicate and dropped."),
@@ -95,6 +103,18 @@ static const ww_conf_key_t ww_conf_keys[] = {
          "Directories whose new article files are ingested."),
     NUM("ingest.batch", WW_CT_INT, 64, 1, 65536, ingest.batch,
         "Most events carried by one internal message."),
+    STR("ingest.opml", WW_CV_NONEMPTY, true, NULL, ingest.opml,
+        "OPML file whose `<outline xmlUrl=...>` feeds are polled too (interval: `ingest.feed_interval`)."),
+    NUM("ingest.feed_interval", WW_CT_DURATION, 60 * WW_MS_S, 10, 7 * WW_MS_D, ingest.feed_interval_ms,
+        "Poll interval of the feeds listed in `ingest.opml`."),
+    NUM("ingest.feed_timeout", WW_CT_DURATION, 30 * WW_MS_S, 10, 10 * WW_MS_MIN, ingest.feed_timeout_ms,
+        "Time-out of one feed request (connect, redirects and transfer)."),
+    NUM("ingest.feed_max_bytes", WW_CT_SIZE, 8 * WW_MIB, WW_KIB, WW_GIB, ingest.feed_max_bytes,
+        "Largest feed document (after decompression); a larger one is an error."),
+    STR("ingest.user_agent", WW_CV_NONEMPTY, false, "wirewatch/" WW_VERSION " (+feed poller)", ingest.user_agent,
+        "User-Agent header of feed requests."),
+    NUM("ingest.feed_concurrency", WW_CT_INT, 32, 1, 4096, ingest.feed_concurrency,
+        "Most feed requests in flight at once."),
 
     STR("extract.model", WW_CV_NONEMPTY, true, NULL, extract.model,
         "NER model file; none: the model the project ships."),
@@ -115,6 +135,19 @@ static const ww_conf_key_t ww_conf_keys[] = {
         "Most alerts kept in the history (`<prefix>alerts`) for `subscribe --since`."),
     NUM("alert.dedup_ttl", WW_CT_DURATION, 7 * WW_MS_D, WW_MS_S, 365 * WW_MS_D, alert.dedup_ttl_ms,
         "How long a published alert id is remembered, so it is never published twice."),
+
+    STR("curve.server_public", WW_CV_NONEMPTY, true, NULL, curve.server_public,
+        "CurveZMQ: file with the hub's public key (`wirewatch keygen`). Set: every tcp:// endpoint "
+        "uses CURVE (binding sockets are servers, connecting sockets clients). None: off."),
+    STR("curve.server_secret", WW_CV_NONEMPTY, true, NULL, curve.server_secret,
+        "CurveZMQ: file with the hub's secret key; needed by the program that binds (ingest)."),
+    STR("curve.client_public", WW_CV_NONEMPTY, true, NULL, curve.client_public,
+        "CurveZMQ: file with this machine's client public key; needed by programs that connect."),
+    STR("curve.client_secret", WW_CV_NONEMPTY, true, NULL, curve.client_secret,
+        "CurveZMQ: file with this machine's client secret key (mode 0600)."),
+    STR("curve.authorized_keys", WW_CV_NONEMPTY, true, NULL, curve.authorized_keys,
+        "CurveZMQ: file of client public keys allowed to connect, one a line (`#` comments); "
+        "re-read when it changes. None: any client that knows the server key."),
 };
 #define WW_CONF_NKEYS (sizeof ww_conf_keys / sizeof ww_conf_keys[0])
 
@@ -400,6 +433,14 @@ static const char *ww_conf_check(ww_conf_check_t check, const char *s)
     case WW_CV_LOGLEVEL:
         return ww_log_parse_level(s, &lvl) == 0 ? NULL
                                                 : "is not a log level (error, warn, info or debug)";
+    case WW_CV_FSYNC: {
+        if (strcmp(s, "always") == 0 || strcmp(s, "never") == 0)
+            return NULL;
+        int64_t ms;
+        return ww_parse_duration(s, &ms) == 0 && ms >= 1 && ms <= WW_MS_H
+                   ? NULL
+                   : "is not a fsync policy (always, never, or a duration from 1ms to 1h such as 100ms)";
+    }
     case WW_CV_FEEDURL:
         return (ww_conf_has_prefix(s, "http://") || ww_conf_has_prefix(s, "https://") ||
                 ww_conf_has_prefix(s, "file://")) &&

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,51 @@
 #include "ww/alloc.h"
 #include "ww/log.h"
 #include "ww/metrics.h"
+#include "ww/zmqutil.h"
+
+#include <xxhash.h>
+
+/* The configuration's version: 16 hex digits of XXH64 over the file's bytes,
+ * plus the overrides from the environment and flags (so a changed
+ * WIREWATCH_REDIS_URL is a new version too); "defaults" without a file. */
+static void config_version(const ww_daemon_t *d, char out[17])
+{
+    XXH64_state_t *st = XXH64_createState();
+    XXH64_reset(st, 0);
+    bool any = false;
+    if (d->cfg.path) {
+        FILE *f = fopen(d->cfg.path, "rb");
+        if (f) {
+            char buf[8192];
+            size_t n;
+            while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+                XXH64_update(st, buf, n);
+            fclose(f);
+            any = true;
+        }
+    }
+    if (d->cfg.redis) {
+        XXH64_update(st, d->cfg.redis, strlen(d->cfg.redis));
+        any = true;
+    }
+    if (any)
+        snprintf(out, 17, "%016llx", (unsigned long long)XXH64_digest(st));
+    else
+        snprintf(out, 17, "defaults");
+    XXH64_freeState(st);
+}
+
+/* Loads the CURVE keys of the configuration and exports the config version.
+ * Returns 0, or -1 with err. */
+static int apply_config(ww_daemon_t *d, char version[17], char *err, size_t errlen)
+{
+    if (ww_zmq_security_init(&d->cfg, err, errlen) < 0)
+        return -1;
+    config_version(d, version);
+    ww_metric_info("wirewatch_config_info", "version of the loaded configuration (hash of the file)", "version",
+                   version);
+    return 0;
+}
 
 volatile sig_atomic_t ww_stop;
 volatile sig_atomic_t ww_reload;
@@ -54,6 +100,34 @@ int64_t ww_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t ww_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void ww_stage_observe(const char *stage, int64_t start_us)
+{
+    char name[128];
+    snprintf(name, sizeof name, "wirewatch_stage_seconds{stage=\"%s\"}", stage);
+    ww_histogram_t *h = ww_metric_histogram(name, "time one batch spends in a stage", NULL, 0);
+    ww_histogram_observe(h, (double)(ww_mono_us() - start_us) / 1e6);
+}
+
+void ww_latency_since_ingest(int64_t ingested_at_ms)
+{
+    static _Atomic(ww_histogram_t *) h;
+    if (!atomic_load(&h))
+        atomic_store(&h, ww_metric_histogram("wirewatch_ingest_to_publish_seconds",
+                                             "time from acceptance at ingest to the end of the alert stage "
+                                             "(rules evaluated, alerts published)",
+                                             NULL, 0));
+    int64_t d = ww_now_ms() - ingested_at_ms;
+    if (ingested_at_ms > 0 && d >= 0)
+        ww_histogram_observe_ms(atomic_load(&h), (double)d);
+}
+
 static void usage(const ww_daemon_t *d, FILE *f)
 {
     fprintf(f,
@@ -74,18 +148,30 @@ static void usage(const ww_daemon_t *d, FILE *f)
             d->name, d->summary);
 }
 
-/* Writes the pid file; a stale one (its process gone) is replaced. */
-static int write_pidfile(const char *path)
+/* Returns the pid recorded in path when that process is alive (and is not
+ * us), else 0 (no file, unreadable, or stale: its process is gone). */
+static long pidfile_live(const char *path)
 {
     FILE *f = fopen(path, "r");
-    if (f) {
-        long pid = 0;
-        if (fscanf(f, "%ld", &pid) == 1 && pid > 0 && pid != getpid() && kill((pid_t)pid, 0) == 0) {
-            fclose(f);
-            fprintf(stderr, "%s: already running as pid %ld\n", path, pid);
-            return -1;
-        }
-        fclose(f);
+    if (!f)
+        return 0;
+    long pid = 0;
+    if (fscanf(f, "%ld", &pid) != 1 || pid <= 0 || pid == (long)getpid() ||
+        (kill((pid_t)pid, 0) < 0 && errno == ESRCH))
+        pid = 0;
+    fclose(f);
+    return pid;
+}
+
+/* Writes the pid file; a stale one (its process gone) is replaced, a live one
+ * refused. */
+static int write_pidfile(const char *path)
+{
+    long live = pidfile_live(path);
+    if (live) {
+        fprintf(stderr, "%s: already running as pid %ld\n", path, live);
+        ww_error("daemon", "msg=\"already running\" pidfile=%s pid=%ld", path, live);
+        return -1;
     }
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -174,6 +260,20 @@ int ww_daemon_start(ww_daemon_t *d, int argc, char **argv)
         ww_config_free(&d->cfg);
         return 2;
     }
+    char version[17];
+    if (apply_config(d, version, err, sizeof err) < 0) {
+        fprintf(stderr, "wirewatch-%s: %s%s%s\n", d->name, d->cfg.path ? d->cfg.path : "",
+                d->cfg.path ? ": " : "", err);
+        ww_config_free(&d->cfg);
+        return 2;
+    }
+    long live = d->pidfile ? pidfile_live(d->pidfile) : 0;
+    if (live) { /* checked before detaching too, so that the refusal reaches the terminal */
+        fprintf(stderr, "wirewatch-%s: %s: already running as pid %ld\n", d->name, d->pidfile, live);
+        ww_config_free(&d->cfg);
+        d->pidfile = NULL;
+        return 1;
+    }
     if (d->daemonize && daemonize() < 0) {
         fprintf(stderr, "wirewatch-%s: cannot daemonize: %s\n", d->name, strerror(errno));
         ww_config_free(&d->cfg);
@@ -189,6 +289,8 @@ int ww_daemon_start(ww_daemon_t *d, int argc, char **argv)
         ww_daemon_finish(d);
         return 2;
     }
+    ww_info("config", "msg=\"configuration loaded\" file=%s version=%s curve=%s", d->cfg.path ? d->cfg.path : "(none)",
+            version, ww_zmq_curve_enabled() ? "on" : "off");
     return -1;
 }
 
@@ -200,11 +302,22 @@ int ww_daemon_reload_config(ww_daemon_t *d)
         ww_error("config", "msg=\"reload failed, keeping the running configuration\" error=\"%s\"", err);
         return -1;
     }
-    ww_config_free(&d->cfg);
+    ww_config_t old = d->cfg;
     d->cfg = fresh;
+    char version[17];
+    if (apply_config(d, version, err, sizeof err) < 0) {
+        ww_error("config", "msg=\"reload failed, keeping the running configuration\" error=\"%s\"", err);
+        d->cfg = old;
+        ww_config_free(&fresh);
+        char e2[512];
+        ww_zmq_security_init(&d->cfg, e2, sizeof e2);
+        return -1;
+    }
+    ww_config_free(&old);
     if (!d->log_level && d->cfg.log_level)
         ww_log_parse_level(d->cfg.log_level, &ww_log_level);
-    ww_info("config", "msg=\"configuration reloaded\" file=%s", d->cfg.path ? d->cfg.path : "(none)");
+    ww_info("config", "msg=\"configuration reloaded\" file=%s version=%s", d->cfg.path ? d->cfg.path : "(none)",
+            version);
     return 0;
 }
 
@@ -231,5 +344,6 @@ void ww_daemon_watchdog(void)
     if (now - last >= 1000) {
         last = now;
         sd_notify(0, "WATCHDOG=1");
+        ww_metrics_heartbeat();
     }
 }

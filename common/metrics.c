@@ -5,10 +5,13 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ww/alloc.h"
 #include "ww/log.h"
@@ -26,6 +29,38 @@ static struct ww_metric ww_metrics[WW_METRICS_MAX];
 static _Atomic size_t ww_metrics_n;
 static pthread_mutex_t ww_metrics_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct MHD_Daemon *ww_mhd;
+
+#define WW_HIST_MAX 64
+#define WW_HIST_BOUNDS 32
+#define WW_INFO_MAX 16
+
+const double ww_latency_buckets[WW_LATENCY_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                       0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+                                                       1,      2.5,     5,      10};
+
+struct ww_histogram {
+    char *base;                /* series name without labels */
+    char *labels;              /* the labels inside {}, without braces ("" when none) */
+    char *full;                /* name as registered, for lookups */
+    char *help;                /* HELP text */
+    double bounds[WW_HIST_BOUNDS]; /* bucket upper bounds, increasing */
+    size_t n_bounds;
+    _Atomic uint64_t buckets[WW_HIST_BOUNDS + 1]; /* per bucket (not cumulative); last: +Inf */
+    _Atomic uint64_t count;
+    _Atomic double sum;
+};
+static struct ww_histogram ww_hists[WW_HIST_MAX];
+static _Atomic size_t ww_hists_n;
+
+/* Info gauges: `name{label="value"} 1`, value replaced under ww_metrics_lock. */
+static struct {
+    char *name, *help, *label, *value;
+} ww_infos[WW_INFO_MAX];
+static size_t ww_infos_n;
+
+/* Monotonic ms of the last ww_metrics_heartbeat (0: never): /health says whether
+ * the main loop is alive. */
+static _Atomic int64_t ww_metrics_beat;
 
 static ww_metric_t *metric_register(const char *name, const char *help, const char *kind)
 {
@@ -77,6 +112,167 @@ int64_t ww_metric_value(const ww_metric_t *m)
     return atomic_load(&((ww_metric_t *)m)->value);
 }
 
+ww_histogram_t *ww_metric_histogram(const char *name, const char *help, const double *bounds, size_t n_bounds)
+{
+    if (!bounds || !n_bounds) {
+        bounds = ww_latency_buckets;
+        n_bounds = WW_LATENCY_BUCKETS;
+    }
+    if (n_bounds > WW_HIST_BOUNDS)
+        n_bounds = WW_HIST_BOUNDS;
+    pthread_mutex_lock(&ww_metrics_lock);
+    size_t n = atomic_load(&ww_hists_n);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(ww_hists[i].full, name) == 0) {
+            pthread_mutex_unlock(&ww_metrics_lock);
+            return &ww_hists[i];
+        }
+    }
+    if (n == WW_HIST_MAX) {
+        pthread_mutex_unlock(&ww_metrics_lock);
+        ww_error("metrics", "msg=\"too many histograms\" name=%s", name);
+        abort();
+    }
+    ww_histogram_t *h = &ww_hists[n];
+    const char *brace = strchr(name, '{');
+    h->full = ww_strdup(name);
+    h->base = ww_strndup(name, brace ? (size_t)(brace - name) : strlen(name));
+    h->labels = ww_strdup(brace ? brace + 1 : "");
+    char *close = strrchr(h->labels, '}');
+    if (close)
+        *close = '\0';
+    h->help = ww_strdup(help);
+    memcpy(h->bounds, bounds, n_bounds * sizeof *bounds);
+    h->n_bounds = n_bounds;
+    for (size_t i = 0; i <= WW_HIST_BOUNDS; i++)
+        atomic_store(&h->buckets[i], 0);
+    atomic_store(&h->count, 0);
+    atomic_store(&h->sum, 0.0);
+    atomic_store(&ww_hists_n, n + 1);
+    pthread_mutex_unlock(&ww_metrics_lock);
+    return h;
+}
+
+void ww_histogram_observe(ww_histogram_t *h, double v)
+{
+    size_t b = 0;
+    while (b < h->n_bounds && v > h->bounds[b])
+        b++;
+    atomic_fetch_add(&h->buckets[b], 1);
+    double old = atomic_load(&h->sum);
+    while (!atomic_compare_exchange_weak(&h->sum, &old, old + v)) {
+    }
+    atomic_fetch_add(&h->count, 1);
+}
+
+void ww_histogram_observe_ms(ww_histogram_t *h, double ms)
+{
+    ww_histogram_observe(h, ms / 1000.0);
+}
+
+uint64_t ww_histogram_count(const ww_histogram_t *h)
+{
+    return atomic_load(&((ww_histogram_t *)h)->count);
+}
+
+void ww_metric_info(const char *name, const char *help, const char *label, const char *value)
+{
+    pthread_mutex_lock(&ww_metrics_lock);
+    size_t i = 0;
+    while (i < ww_infos_n && strcmp(ww_infos[i].name, name) != 0)
+        i++;
+    if (i == ww_infos_n) {
+        if (ww_infos_n == WW_INFO_MAX) {
+            pthread_mutex_unlock(&ww_metrics_lock);
+            ww_error("metrics", "msg=\"too many info metrics\" name=%s", name);
+            return;
+        }
+        ww_infos[i].name = ww_strdup(name);
+        ww_infos[i].help = ww_strdup(help);
+        ww_infos[i].label = ww_strdup(label);
+        ww_infos_n++;
+    }
+    ww_free(ww_infos[i].value);
+    ww_infos[i].value = ww_strdup(value);
+    pthread_mutex_unlock(&ww_metrics_lock);
+}
+
+void ww_metrics_heartbeat(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    atomic_store(&ww_metrics_beat, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* Appends printf output to *out (growing it). */
+__attribute__((format(printf, 4, 5))) static void append(char **out, size_t *cap, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (k < 0)
+        return;
+    WW_GROW(*out, *cap, *len + (size_t)k + 1);
+    va_start(ap, fmt);
+    vsnprintf(*out + *len, (size_t)k + 1, fmt, ap);
+    va_end(ap);
+    *len += (size_t)k;
+}
+
+/* Writes a label value escaped for the text format (\\, \", \n). */
+static void append_label_value(char **out, size_t *cap, size_t *len, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            append(out, cap, len, "\\%c", *v);
+        else if (*v == '\n')
+            append(out, cap, len, "\\n");
+        else
+            append(out, cap, len, "%c", *v);
+    }
+}
+
+/* Appends the histograms and the info gauges. */
+static void render_more(char **out, size_t *cap, size_t *len)
+{
+    size_t n = atomic_load(&ww_hists_n);
+    for (size_t i = 0; i < n; i++) {
+        ww_histogram_t *h = &ww_hists[i];
+        bool first = true;
+        for (size_t j = 0; j < i && first; j++)
+            first = strcmp(ww_hists[j].base, h->base) != 0;
+        if (first)
+            append(out, cap, len, "# HELP %s %s\n# TYPE %s histogram\n", h->base, h->help, h->base);
+        const char *sep = h->labels[0] ? "," : "";
+        uint64_t cum = 0;
+        for (size_t b = 0; b <= h->n_bounds; b++) {
+            cum += atomic_load(&h->buckets[b]);
+            if (b < h->n_bounds)
+                append(out, cap, len, "%s_bucket{%s%sle=\"%g\"} %llu\n", h->base, h->labels, sep, h->bounds[b],
+                       (unsigned long long)cum);
+            else
+                append(out, cap, len, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", h->base, h->labels, sep,
+                       (unsigned long long)cum);
+        }
+        /* count after the buckets so that count >= every bucket even mid-update */
+        uint64_t count = atomic_load(&h->count);
+        if (count < cum)
+            count = cum;
+        const char *lb = h->labels[0] ? "{" : "", *rb = h->labels[0] ? "}" : "";
+        append(out, cap, len, "%s_sum%s%s%s %.9g\n%s_count%s%s%s %llu\n", h->base, lb, h->labels, rb,
+               atomic_load(&h->sum), h->base, lb, h->labels, rb, (unsigned long long)count);
+    }
+    pthread_mutex_lock(&ww_metrics_lock);
+    for (size_t i = 0; i < ww_infos_n; i++) {
+        append(out, cap, len, "# HELP %s %s\n# TYPE %s gauge\n%s{%s=\"", ww_infos[i].name, ww_infos[i].help,
+               ww_infos[i].name, ww_infos[i].name, ww_infos[i].label);
+        append_label_value(out, cap, len, ww_infos[i].value ? ww_infos[i].value : "");
+        append(out, cap, len, "\"} 1\n");
+    }
+    pthread_mutex_unlock(&ww_metrics_lock);
+}
+
 /* The series name up to '{'. */
 static size_t base_len(const char *name)
 {
@@ -111,6 +307,7 @@ char *ww_metrics_render(void)
         memcpy(out + len, line, (size_t)k + 1);
         len += (size_t)k;
     }
+    render_more(&out, &cap, &len);
     return out;
 }
 
@@ -134,7 +331,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         char *body = ww_metrics_render();
         resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
     } else if (strcmp(url, "/health") == 0) {
-        resp = MHD_create_response_from_buffer(3, (void *)"ok\n", MHD_RESPMEM_PERSISTENT);
+        /* healthy while the main loop beats (ww_daemon_watchdog) at least every 10 s */
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        int64_t beat = atomic_load(&ww_metrics_beat);
+        if (beat && now - beat > 10000) {
+            char *body = ww_malloc(96);
+            int k = snprintf(body, 96, "stalled: main loop silent for %lld ms\n", (long long)(now - beat));
+            resp = MHD_create_response_from_buffer((size_t)k, body, MHD_RESPMEM_MUST_FREE);
+            status = MHD_HTTP_SERVICE_UNAVAILABLE;
+        } else {
+            resp = MHD_create_response_from_buffer(3, (void *)"ok\n", MHD_RESPMEM_PERSISTENT);
+        }
     } else {
         resp = MHD_create_response_from_buffer(10, (void *)"not found\n", MHD_RESPMEM_PERSISTENT);
         status = MHD_HTTP_NOT_FOUND;

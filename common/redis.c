@@ -3,12 +3,15 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "ww/alloc.h"
 #include "ww/log.h"
+#include "ww/metrics.h"
 
 struct ww_redis {
     ww_redis_url_t url;  /* where to connect */
@@ -139,6 +142,8 @@ char *ww_redis_url_redacted(const char *url)
     return ww_asprintf("%.*s://***@%s", (int)(p - url), url, at + 1);
 }
 
+static void register_metrics(void);
+
 ww_redis_t *ww_redis_new(const char *url, char *err, size_t errlen)
 {
     ww_redis_t *r = ww_calloc(1, sizeof *r);
@@ -147,6 +152,7 @@ ww_redis_t *ww_redis_new(const char *url, char *err, size_t errlen)
         return NULL;
     }
     r->redacted = ww_redis_url_redacted(url);
+    register_metrics();
     return r;
 }
 
@@ -253,9 +259,30 @@ int ww_redis_wait(ww_redis_t *r, volatile sig_atomic_t *stop, long timeout_ms)
     }
 }
 
+/* Round trips and failures, for /metrics (registered by ww_redis_new, so they
+ * are exported at 0 before the first command). */
+static _Atomic(ww_metric_t *) ww_redis_m_trips, ww_redis_m_errors; /* registering twice is harmless */
+
+static void register_metrics(void)
+{
+    if (!atomic_load(&ww_redis_m_trips)) {
+        atomic_store(&ww_redis_m_errors, ww_metric_counter("wirewatch_redis_connection_errors_total",
+                                                           "Redis connections lost or refused mid-command"));
+        atomic_store(&ww_redis_m_trips, ww_metric_counter("wirewatch_redis_replies_total",
+                                                          "Redis replies read (commands completed)"));
+    }
+}
+
+static void count_round_trip(bool ok)
+{
+    register_metrics();
+    ww_metric_add(ok ? atomic_load(&ww_redis_m_trips) : atomic_load(&ww_redis_m_errors), 1);
+}
+
 /* After any hiredis failure the context is dead: drop it. */
 static redisReply *check_reply(ww_redis_t *r, void *rep)
 {
+    count_round_trip(rep != NULL);
     if (!rep) {
         if (!r->was_down)
             ww_warn("redis", "msg=\"connection lost\" url=%s error=\"%s\"", r->redacted,
@@ -325,6 +352,7 @@ int ww_redis_get_reply(ww_redis_t *r, redisReply **reply)
         check_reply(r, NULL);
         return -1;
     }
+    count_round_trip(true);
     if (r->pending)
         r->pending--;
     *reply = rep;

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <utf8proc.h>
 #include <yaml.h>
 
@@ -108,38 +109,43 @@ void ww_rules_hit_add(ww_hit_t *hit, ww_match_kind_t kind, const char *value, si
 /* the rule set                                                              */
 /* ======================================================================== */
 
-/* One slot of the word table: the rules triggered by a folded word. */
+/* One slot of a trigger table: the rules filed under one key hash. */
 typedef struct {
-    uint64_t hash; /* ww_hash_bytes of the folded word */
-    uint32_t off;  /* first rule id in wpost */
+    uint64_t hash; /* the key's hash */
+    uint32_t off;  /* first rule id in the table's postings */
     uint32_t cnt;  /* number of rule ids; 0: empty slot */
 } rs_wslot_t;
 
-/* A prefix trigger. */
+/* An open-addressing table from key hashes to lists of rule ids. */
 typedef struct {
-    const char *s; /* folded prefix (borrowed from the tree) */
-    uint32_t len;  /* its length */
-    uint32_t rule; /* rule index */
-} rs_pfx_t;
+    rs_wslot_t *tab;  /* size mask+1 (power of two) */
+    size_t mask;
+    uint32_t *post;   /* rule ids, grouped by key, ascending within a key */
+    size_t n_keys;    /* distinct keys */
+} rs_table_t;
 
 struct ww_ruleset {
     ww_rule_t *rules;       /* in file order */
     ww_rx_node_t **trees;   /* parsed match expression of each rule */
     size_t n;
     char version[17];       /* 16 hex digits */
-    rs_wslot_t *wtab;       /* open addressing, size wmask+1 (power of two) */
-    size_t wmask;
-    uint32_t *wpost;        /* rule ids, grouped by word */
-    rs_pfx_t *pfx;          /* sorted by (prefix bytes, rule) */
-    size_t n_pfx;
-    uint32_t *pfx_lens;     /* distinct prefix lengths, ascending */
-    size_t n_pfx_lens;
+    rs_table_t words;       /* folded word hash -> rules */
+    rs_table_t prefixes;    /* rolling hash of a folded prefix -> rules */
+    uint64_t pfx_lens;      /* bit L set: some prefix is L bytes long (L < 64) */
+    uint64_t *pfx_start;    /* 65536 bits: bit (b0 << 8 | b1) set when some prefix
+                             * starts with folded bytes b0 b1 (a 1-byte prefix b0
+                             * sets all 256 bits of b0); words starting otherwise
+                             * skip the prefix probes */
+    rs_table_t names;       /* hash of a folded entity name / its joined words -> rules */
     uint32_t *ent_type[WW_ENT__COUNT]; /* rules triggered by an entity of that type */
     size_t n_ent_type[WW_ENT__COUNT];
     uint32_t *ent_any;      /* rules triggered by any entity */
     size_t n_ent_any;
     uint32_t *always;       /* rules evaluated for every event */
     size_t n_always;
+    uint64_t *bloom;        /* one bit per key hash of the three tables (bits (h >> 40) & bloom_mask) */
+    size_t bloom_mask;      /* bits - 1 */
+    double compile_ms;      /* time the last load spent parsing and indexing */
 };
 
 struct ww_rules_scratch {
@@ -149,6 +155,14 @@ struct ww_rules_scratch {
     uint32_t epoch;
     uint32_t *cand;     /* candidate rule ids of the current event */
     size_t n_cand, cap_cand;
+    char *nbuf;         /* joining entity words for the name table */
+    size_t nbuf_cap;
+    /* cost accounting, for the rule set named by cost_version */
+    char cost_version[17];
+    size_t cost_n;
+    ww_rule_cost_t *costs;
+    uint64_t events, candidates; /* events evaluated, candidate rules verified */
+    uint32_t sample_tick;        /* every WW_RULES_SAMPLE-th event is timed */
 };
 
 static void rs_rule_free(ww_rule_t *r)
@@ -169,10 +183,14 @@ void ww_rules_destroy(ww_ruleset_t **rsp)
     }
     ww_free(rs->rules);
     ww_free(rs->trees);
-    ww_free(rs->wtab);
-    ww_free(rs->wpost);
-    ww_free(rs->pfx);
-    ww_free(rs->pfx_lens);
+    ww_free(rs->words.tab);
+    ww_free(rs->words.post);
+    ww_free(rs->prefixes.tab);
+    ww_free(rs->prefixes.post);
+    ww_free(rs->names.tab);
+    ww_free(rs->names.post);
+    ww_free(rs->bloom);
+    ww_free(rs->pfx_start);
     for (int t = 0; t < WW_ENT__COUNT; t++)
         ww_free(rs->ent_type[t]);
     ww_free(rs->ent_any);
@@ -239,16 +257,26 @@ static void rs_compute_version(ww_ruleset_t *rs)
     ww_free(buf);
 }
 
+static inline uint64_t rs_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 /* ---- index -------------------------------------------------------------------- */
 
-enum { RS_KEY_WORD = 0, RS_KEY_PREFIX, RS_KEY_ETYPE, RS_KEY_EANY };
+/* Trigger keys: an event must contain at least one of a rule's keys for the
+ * rule to possibly match. */
+enum { RS_KEY_WORD = 0, RS_KEY_PREFIX, RS_KEY_NAME, RS_KEY_ETYPE, RS_KEY_EANY };
 
 typedef struct {
     int kind;
-    uint64_t hash;   /* WORD */
-    const char *s;   /* PREFIX */
-    uint32_t len;
+    uint64_t hash;      /* WORD: word hash; PREFIX: rolling hash; NAME: name hash */
+    uint32_t len;       /* PREFIX: its length in bytes */
+    unsigned char b0, b1; /* PREFIX: its first two folded bytes (b1 when len >= 2) */
     ww_ent_type_t type; /* ETYPE */
+    double cost;        /* estimated share of events containing it (relative) */
 } rs_key_t;
 
 typedef struct {
@@ -262,45 +290,206 @@ static void rs_keys_push(rs_keys_t *ks, rs_key_t k)
     ks->k[ks->n++] = k;
 }
 
-static rs_key_t rs_term_key(const ww_rx_term_t *t)
+/* FNV-1a over folded bytes, extended one byte at a time: the prefix table is
+ * keyed by it so that an event word's prefixes are found in one pass. */
+#define RS_FNV_INIT 14695981039346656037ULL
+#define RS_FNV_PRIME 1099511628211ULL
+#define RS_PFX_MAXLEN 63 /* longer prefixes are filed under their first 63 bytes */
+
+static uint64_t rs_pfx_hash(const char *s, size_t len)
+{
+    uint64_t h = RS_FNV_INIT;
+    for (size_t i = 0; i < len && i < RS_PFX_MAXLEN; i++) {
+        h ^= (unsigned char)s[i];
+        h *= RS_FNV_PRIME;
+    }
+    return h;
+}
+
+/* Common words of news text: a rule term made of them is a poor trigger. */
+static const char *const rs_stop[] = {
+    "a", "about", "after", "against", "all", "also", "an", "and", "any", "are", "as", "at",
+    "be", "because", "been", "before", "being", "between", "both", "but", "by", "can", "could",
+    "did", "do", "does", "down", "during", "each", "early", "first", "for", "from", "had", "has",
+    "have", "he", "her", "his", "how", "i", "if", "in", "into", "is", "it", "its", "last",
+    "later", "like", "made", "make", "many", "may", "more", "most", "mr", "much", "new", "no",
+    "not", "now", "of", "on", "one", "only", "or", "other", "our", "out", "over", "people",
+    "per", "said", "same", "says", "she", "should", "since", "so", "some", "such", "than",
+    "that", "the", "their", "them", "then", "there", "these", "they", "this", "those",
+    "three", "through", "time", "to", "two", "under", "up", "us", "very", "was", "we",
+    "week", "well", "were", "what", "when", "where", "which", "while", "who", "will", "with",
+    "would", "year", "years", "you", "pct", "mln", "billion", "million", "percent", "told",
+    "reuters", "government", "today", "yesterday", "according", "official", "officials"};
+
+/* Document frequencies of terms across the rule set (how many term nodes
+ * use a key): a key many rules share is usually a common word. */
+typedef struct {
+    uint64_t *h;
+    uint32_t *c;
+    size_t mask;
+} rs_df_t;
+
+static uint32_t *rs_df_slot(rs_df_t *df, uint64_t h)
+{
+    size_t i = (size_t)h & df->mask;
+    while (df->c[i] && df->h[i] != h)
+        i = (i + 1) & df->mask;
+    df->h[i] = h;
+    return &df->c[i];
+}
+
+static uint32_t rs_df_get(const rs_df_t *df, uint64_t h)
+{
+    size_t i = (size_t)h & df->mask;
+    while (df->c[i]) {
+        if (df->h[i] == h)
+            return df->c[i];
+        i = (i + 1) & df->mask;
+    }
+    return 0;
+}
+
+/* Counts every word, prefix and name of tree n into df. */
+static void rs_df_count(rs_df_t *df, const ww_rx_node_t *n)
+{
+    switch (n->kind) {
+    case WW_RX_TERM:
+    case WW_RX_NEAR:
+        for (int side = 0; side < (n->kind == WW_RX_NEAR ? 2 : 1); side++) {
+            const ww_rx_term_t *t = side ? &n->b : &n->a;
+            for (uint32_t i = 0; i < t->n; i++) {
+                bool pfx = t->prefix && i == t->n - 1;
+                (*rs_df_slot(df, pfx ? rs_pfx_hash(t->w[i], t->len[i]) : t->hash[i]))++;
+            }
+        }
+        return;
+    case WW_RX_ENTITY:
+        if (n->name_fold)
+            (*rs_df_slot(df, ww_rx_word_hash(n->name_fold, n->name_fold_len)))++;
+        return;
+    default:
+        for (size_t i = 0; i < n->n_kids; i++)
+            rs_df_count(df, n->kids[i]);
+    }
+}
+
+static bool rs_is_stop(const char *w, uint32_t len)
+{
+    for (size_t i = 0; i < sizeof rs_stop / sizeof rs_stop[0]; i++)
+        if (strlen(rs_stop[i]) == len && memcmp(rs_stop[i], w, len) == 0)
+            return true;
+    return false;
+}
+
+/* The estimated cost of word i of term t as a trigger: how often events
+ * will contain it (relative): stop words, very short words and numbers are
+ * expensive, words many rules share a little more so. */
+static rs_key_t rs_word_key(const rs_df_t *df, const ww_rx_term_t *t, uint32_t i)
 {
     rs_key_t k = {0};
-    if (t->n == 1 && t->prefix) {
+    const char *w = t->w[i];
+    uint32_t len = t->len[i];
+    if (t->prefix && i == t->n - 1) {
         k.kind = RS_KEY_PREFIX;
-        k.s = t->w[0];
-        k.len = t->len[0];
-    } else {
-        k.kind = RS_KEY_WORD;
-        k.hash = t->hash[0];
+        k.hash = rs_pfx_hash(w, len);
+        k.len = len > RS_PFX_MAXLEN ? RS_PFX_MAXLEN : len;
+        k.b0 = (unsigned char)w[0];
+        k.b1 = len >= 2 ? (unsigned char)w[1] : 0;
+        k.cost = 10.0 + rs_df_get(df, k.hash) + (len <= 2 ? 50000.0 : len == 3 ? 5000.0 : 2000.0 / len);
+        return k;
     }
+    k.kind = RS_KEY_WORD;
+    k.hash = t->hash[i];
+    k.len = len;
+    bool digits = true;
+    for (uint32_t j = 0; j < len && digits; j++)
+        digits = w[j] >= '0' && w[j] <= '9';
+    k.cost = 1.0 + rs_df_get(df, k.hash) + (rs_is_stop(w, len) ? 100000.0 : 0.0) +
+             (len <= 2 ? 5000.0 : 0.0) + (digits ? 1000.0 : 0.0);
     return k;
 }
 
+/* The cheapest single word of a term (every word must be present). */
+static rs_key_t rs_term_key(const rs_df_t *df, const ww_rx_term_t *t)
+{
+    rs_key_t best = rs_word_key(df, t, 0);
+    for (uint32_t i = 1; i < t->n; i++) {
+        rs_key_t k = rs_word_key(df, t, i);
+        if (k.cost < best.cost)
+            best = k;
+    }
+    return best;
+}
+
+static double rs_keys_cost(const rs_keys_t *ks)
+{
+    double c = 0;
+    for (size_t i = 0; i < ks->n; i++)
+        c += ks->k[i].cost;
+    return c;
+}
+
 /* Appends to out a set of keys at least one of which must be present in an
- * event for n to match. Returns false when no such set exists (n can match
- * an event that has none of its positive terms, e.g. NOT x). */
-static bool rs_triggers(const ww_rx_node_t *n, rs_keys_t *out)
+ * event for n to match, choosing the cheapest such set for AND. Returns
+ * false when no such set exists (n can match an event that has none of its
+ * positive terms, e.g. NOT x). */
+static bool rs_triggers(const rs_df_t *df, const ww_rx_node_t *n, rs_keys_t *out)
 {
     rs_key_t k = {0};
     switch (n->kind) {
     case WW_RX_TERM:
-    case WW_RX_NEAR: /* both sides must be present: a's key suffices */
-        rs_keys_push(out, rs_term_key(&n->a));
+        rs_keys_push(out, rs_term_key(df, &n->a));
         return true;
+    case WW_RX_NEAR: { /* both sides must be present: the cheaper side's key */
+        rs_key_t ka = rs_term_key(df, &n->a), kb = rs_term_key(df, &n->b);
+        rs_keys_push(out, kb.cost < ka.cost ? kb : ka);
+        return true;
+    }
     case WW_RX_ENTITY:
+        if (n->name_fold) {
+            /* a name matches the canonical or text (folded) or whole words at
+             * the start/end of the canonical: file it under both forms */
+            k.kind = RS_KEY_NAME;
+            k.hash = ww_rx_word_hash(n->name_fold, n->name_fold_len);
+            k.cost = 1.0 + rs_df_get(df, k.hash);
+            rs_keys_push(out, k);
+            const ww_rx_term_t *nw = &n->name_words;
+            if (nw->n > 0) {
+                size_t len = 0;
+                for (uint32_t i = 0; i < nw->n; i++)
+                    len += nw->len[i] + 1;
+                char *j = ww_malloc(len + 1), *d = j;
+                for (uint32_t i = 0; i < nw->n; i++) {
+                    if (i)
+                        *d++ = ' ';
+                    memcpy(d, nw->w[i], nw->len[i]);
+                    d += nw->len[i];
+                }
+                uint64_t h = ww_rx_word_hash(j, (size_t)(d - j));
+                ww_free(j);
+                if (h != k.hash) {
+                    k.hash = h;
+                    rs_keys_push(out, k);
+                }
+            }
+            return true;
+        }
         k.kind = n->has_type ? RS_KEY_ETYPE : RS_KEY_EANY;
         k.type = n->type;
+        k.cost = n->has_type ? 1e6 : 2e6;
         rs_keys_push(out, k);
         return true;
     case WW_RX_AND: {
-        /* any one kid's set will do: take the smallest */
+        /* any one kid's set will do: take the cheapest */
         rs_keys_t best = {0};
         bool have = false;
+        double best_cost = 0;
         for (size_t i = 0; i < n->n_kids; i++) {
             rs_keys_t tmp = {0};
-            if (rs_triggers(n->kids[i], &tmp) && (!have || tmp.n < best.n)) {
+            if (rs_triggers(df, n->kids[i], &tmp) && (!have || rs_keys_cost(&tmp) < best_cost)) {
                 ww_free(best.k);
                 best = tmp;
+                best_cost = rs_keys_cost(&tmp);
                 have = true;
             } else {
                 ww_free(tmp.k);
@@ -313,7 +502,7 @@ static bool rs_triggers(const ww_rx_node_t *n, rs_keys_t *out)
     }
     case WW_RX_OR:
         for (size_t i = 0; i < n->n_kids; i++)
-            if (!rs_triggers(n->kids[i], out))
+            if (!rs_triggers(df, n->kids[i], out))
                 return false;
         return true;
     case WW_RX_NOT:
@@ -335,23 +524,6 @@ static int rs_cmp_wpair(const void *a, const void *b)
     return x->rule < y->rule ? -1 : x->rule > y->rule;
 }
 
-static int rs_cmp_bytes(const char *a, size_t an, const char *b, size_t bn)
-{
-    int c = memcmp(a, b, an < bn ? an : bn);
-    if (c)
-        return c;
-    return an < bn ? -1 : an > bn;
-}
-
-static int rs_cmp_pfx(const void *a, const void *b)
-{
-    const rs_pfx_t *x = a, *y = b;
-    int c = rs_cmp_bytes(x->s, x->len, y->s, y->len);
-    if (c)
-        return c;
-    return x->rule < y->rule ? -1 : x->rule > y->rule;
-}
-
 static int rs_cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -367,42 +539,9 @@ static void rs_list_add(uint32_t **list, size_t *n, size_t *cap, uint32_t r)
     (*list)[(*n)++] = r;
 }
 
-static void rs_build_index(ww_ruleset_t *rs)
+/* Builds a table from (hash, rule) pairs (sorted and deduplicated here). */
+static void rs_table_build(rs_table_t *t, rs_wpair_t *wp, size_t n_wp)
 {
-    rs_wpair_t *wp = NULL;
-    size_t n_wp = 0, cap_wp = 0, cap_pfx = 0, cap_always = 0, cap_any = 0;
-    size_t cap_et[WW_ENT__COUNT] = {0};
-    for (size_t i = 0; i < rs->n; i++) {
-        uint32_t r = (uint32_t)i;
-        rs_keys_t ks = {0};
-        if (!rs_triggers(rs->trees[i], &ks)) {
-            rs_list_add(&rs->always, &rs->n_always, &cap_always, r);
-            ww_free(ks.k);
-            continue;
-        }
-        for (size_t k = 0; k < ks.n; k++) {
-            const rs_key_t *key = &ks.k[k];
-            switch (key->kind) {
-            case RS_KEY_WORD:
-                WW_GROW(wp, cap_wp, n_wp + 1);
-                wp[n_wp++] = (rs_wpair_t){key->hash, r};
-                break;
-            case RS_KEY_PREFIX:
-                WW_GROW(rs->pfx, cap_pfx, rs->n_pfx + 1);
-                rs->pfx[rs->n_pfx++] = (rs_pfx_t){key->s, key->len, r};
-                break;
-            case RS_KEY_ETYPE:
-                rs_list_add(&rs->ent_type[key->type], &rs->n_ent_type[key->type],
-                            &cap_et[key->type], r);
-                break;
-            default:
-                rs_list_add(&rs->ent_any, &rs->n_ent_any, &cap_any, r);
-                break;
-            }
-        }
-        ww_free(ks.k);
-    }
-    /* words: sort, dedupe, then one table slot per distinct hash */
     if (n_wp > 1)
         qsort(wp, n_wp, sizeof *wp, rs_cmp_wpair);
     size_t distinct = 0, m = 0;
@@ -416,43 +555,118 @@ static void rs_build_index(ww_ruleset_t *rs)
     size_t size = 16;
     while (size < distinct * 2)
         size *= 2;
-    rs->wtab = ww_calloc(size, sizeof *rs->wtab);
-    rs->wmask = size - 1;
-    rs->wpost = ww_malloc((m ? m : 1) * sizeof *rs->wpost);
+    t->tab = ww_calloc(size, sizeof *t->tab);
+    t->mask = size - 1;
+    t->n_keys = distinct;
+    t->post = ww_malloc((m ? m : 1) * sizeof *t->post);
     for (size_t i = 0; i < m;) {
         size_t j = i;
         while (j < m && wp[j].hash == wp[i].hash) {
-            rs->wpost[j] = wp[j].rule;
+            t->post[j] = wp[j].rule;
             j++;
         }
-        size_t slot = (size_t)wp[i].hash & rs->wmask;
-        while (rs->wtab[slot].cnt)
-            slot = (slot + 1) & rs->wmask;
-        rs->wtab[slot] = (rs_wslot_t){wp[i].hash, (uint32_t)i, (uint32_t)(j - i)};
+        size_t slot = (size_t)wp[i].hash & t->mask;
+        while (t->tab[slot].cnt)
+            slot = (slot + 1) & t->mask;
+        t->tab[slot] = (rs_wslot_t){wp[i].hash, (uint32_t)i, (uint32_t)(j - i)};
         i = j;
     }
-    ww_free(wp);
-    /* prefixes: sorted, deduped, plus their distinct lengths */
-    if (rs->n_pfx > 1)
-        qsort(rs->pfx, rs->n_pfx, sizeof *rs->pfx, rs_cmp_pfx);
-    m = 0;
-    for (size_t i = 0; i < rs->n_pfx; i++) {
-        if (m > 0 && rs_cmp_pfx(&rs->pfx[m - 1], &rs->pfx[i]) == 0)
+}
+
+/* The postings of hash h in t (NULL, *n = 0 when absent). */
+static inline const uint32_t *rs_table_get(const rs_table_t *t, uint64_t h, size_t *n)
+{
+    size_t slot = (size_t)h & t->mask;
+    while (t->tab[slot].cnt) {
+        if (t->tab[slot].hash == h) {
+            *n = t->tab[slot].cnt;
+            return t->post + t->tab[slot].off;
+        }
+        slot = (slot + 1) & t->mask;
+    }
+    *n = 0;
+    return NULL;
+}
+
+static void rs_build_index(ww_ruleset_t *rs)
+{
+    rs_wpair_t *wp[3] = {NULL, NULL, NULL};
+    size_t n_wp[3] = {0}, cap_wp[3] = {0};
+    size_t cap_always = 0, cap_any = 0;
+    size_t cap_et[WW_ENT__COUNT] = {0};
+    /* pass 1: document frequencies of every term key */
+    rs_df_t df;
+    size_t dsize = 1024;
+    while (dsize < rs->n * 8)
+        dsize *= 2;
+    df.h = ww_calloc(dsize, sizeof *df.h);
+    df.c = ww_calloc(dsize, sizeof *df.c);
+    df.mask = dsize - 1;
+    for (size_t i = 0; i < rs->n; i++)
+        rs_df_count(&df, rs->trees[i]);
+    /* pass 2: each rule's cheapest trigger set */
+    for (size_t i = 0; i < rs->n; i++) {
+        uint32_t r = (uint32_t)i;
+        rs_keys_t ks = {0};
+        if (!rs_triggers(&df, rs->trees[i], &ks)) {
+            rs_list_add(&rs->always, &rs->n_always, &cap_always, r);
+            ww_free(ks.k);
             continue;
-        rs->pfx[m++] = rs->pfx[i];
+        }
+        for (size_t k = 0; k < ks.n; k++) {
+            const rs_key_t *key = &ks.k[k];
+            int ti = -1;
+            switch (key->kind) {
+            case RS_KEY_WORD: ti = 0; break;
+            case RS_KEY_PREFIX: {
+                ti = 1;
+                rs->pfx_lens |= 1ULL << key->len;
+                if (!rs->pfx_start)
+                    rs->pfx_start = ww_calloc(65536 / 64, sizeof *rs->pfx_start);
+                unsigned b0 = key->b0;
+                for (unsigned b1 = 0; b1 < 256; b1++) {
+                    if (key->len >= 2 && b1 != key->b1)
+                        continue;
+                    unsigned bit = b0 << 8 | b1;
+                    rs->pfx_start[bit >> 6] |= 1ULL << (bit & 63);
+                }
+                break;
+            }
+            case RS_KEY_NAME: ti = 2; break;
+            case RS_KEY_ETYPE:
+                rs_list_add(&rs->ent_type[key->type], &rs->n_ent_type[key->type],
+                            &cap_et[key->type], r);
+                break;
+            default:
+                rs_list_add(&rs->ent_any, &rs->n_ent_any, &cap_any, r);
+                break;
+            }
+            if (ti >= 0) {
+                WW_GROW(wp[ti], cap_wp[ti], n_wp[ti] + 1);
+                wp[ti][n_wp[ti]++] = (rs_wpair_t){key->hash, r};
+            }
+        }
+        ww_free(ks.k);
     }
-    rs->n_pfx = m;
-    if (m) {
-        rs->pfx_lens = ww_malloc(m * sizeof *rs->pfx_lens);
-        for (size_t i = 0; i < m; i++)
-            rs->pfx_lens[i] = rs->pfx[i].len;
-        qsort(rs->pfx_lens, m, sizeof *rs->pfx_lens, rs_cmp_u32);
-        size_t k = 0;
-        for (size_t i = 0; i < m; i++)
-            if (k == 0 || rs->pfx_lens[k - 1] != rs->pfx_lens[i])
-                rs->pfx_lens[k++] = rs->pfx_lens[i];
-        rs->n_pfx_lens = k;
-    }
+    ww_free(df.h);
+    ww_free(df.c);
+    rs_table_build(&rs->words, wp[0], n_wp[0]);
+    rs_table_build(&rs->prefixes, wp[1], n_wp[1]);
+    rs_table_build(&rs->names, wp[2], n_wp[2]);
+    /* a bit array in front of the tables: most event words are no rule's
+     * key, and the tables of a large rule set do not fit in the cache */
+    size_t keys = n_wp[0] + n_wp[1] + n_wp[2], bits = 4096;
+    while (bits < keys * 16)
+        bits *= 2;
+    rs->bloom = ww_calloc(bits / 64, sizeof *rs->bloom);
+    rs->bloom_mask = bits - 1;
+    for (int t = 0; t < 3; t++)
+        for (size_t i = 0; i < n_wp[t]; i++) {
+            size_t b = (size_t)(wp[t][i].hash >> 40) & rs->bloom_mask;
+            rs->bloom[b >> 6] |= 1ULL << (b & 63);
+        }
+    for (int i = 0; i < 3; i++)
+        ww_free(wp[i]);
 }
 
 /* ======================================================================== */
@@ -990,6 +1204,7 @@ ww_ruleset_t *ww_rules_load_buffer(const char *buf, size_t len, const char *name
 {
     rs_loader_t ld = {.name = name ? name : "<rules>", .src = buf, .len = len, .err = err,
                       .errlen = errlen};
+    uint64_t t0 = rs_now_ns();
     if (errlen)
         err[0] = '\0';
     yaml_parser_t parser;
@@ -1032,6 +1247,7 @@ ww_ruleset_t *ww_rules_load_buffer(const char *buf, size_t len, const char *name
         goto cleanup;
     rs_compute_version(rs);
     rs_build_index(rs);
+    rs->compile_ms = (double)(rs_now_ns() - t0) / 1e6;
 cleanup:
     ww_free(id_nodes);
     if (have_doc)
@@ -1092,11 +1308,13 @@ void ww_rules_scratch_destroy(ww_rules_scratch_t **sp)
     ww_rx_view_deinit(&s->view);
     ww_free(s->stamp);
     ww_free(s->cand);
+    ww_free(s->nbuf);
+    ww_free(s->costs);
     ww_free(s);
     *sp = NULL;
 }
 
-static void rs_cand_add(ww_rules_scratch_t *s, uint32_t r)
+static inline void rs_cand_add(ww_rules_scratch_t *s, uint32_t r)
 {
     if (s->stamp[r] == s->epoch)
         return;
@@ -1111,23 +1329,69 @@ static void rs_cand_add_list(ww_rules_scratch_t *s, const uint32_t *list, size_t
         rs_cand_add(s, list[i]);
 }
 
-/* Rules triggered by the folded word w[0..len) as a prefix. */
+/* Adds the rules filed under hash h in table t. */
+static inline void rs_cand_table(const ww_ruleset_t *rs, ww_rules_scratch_t *s, const rs_table_t *t,
+                                 uint64_t h)
+{
+    size_t b = (size_t)(h >> 40) & rs->bloom_mask;
+    if (!((rs->bloom[b >> 6] >> (b & 63)) & 1))
+        return;
+    size_t n;
+    const uint32_t *p = rs_table_get(t, h, &n);
+    if (n)
+        rs_cand_add_list(s, p, n);
+}
+
+/* Rules triggered by the folded word w[0..len) through a prefix: one pass
+ * over its bytes, looking up only at lengths some prefix has. */
 static void rs_cand_prefixes(const ww_ruleset_t *rs, ww_rules_scratch_t *s, const char *w,
                              uint32_t len)
 {
-    for (size_t li = 0; li < rs->n_pfx_lens && rs->pfx_lens[li] <= len; li++) {
-        uint32_t L = rs->pfx_lens[li];
-        size_t lo = 0, hi = rs->n_pfx;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (rs_cmp_bytes(rs->pfx[mid].s, rs->pfx[mid].len, w, L) < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
+    if (len == 0)
+        return;
+    unsigned bit = (unsigned)(unsigned char)w[0] << 8 | (len >= 2 ? (unsigned char)w[1] : 0);
+    if (!((rs->pfx_start[bit >> 6] >> (bit & 63)) & 1))
+        return; /* (a 1-byte word: bit b0<<8 is set only by a 1-byte prefix b0) */
+    uint64_t h = RS_FNV_INIT, lens = rs->pfx_lens;
+    for (uint32_t i = 0; i < len && i < RS_PFX_MAXLEN; i++) {
+        h ^= (unsigned char)w[i];
+        h *= RS_FNV_PRIME;
+        if ((lens >> (i + 1)) & 1)
+            rs_cand_table(rs, s, &rs->prefixes, h);
+        if ((lens >> (i + 1)) == 0)
+            break;
+    }
+}
+
+/* Rules filed under the names an entity can be matched by: its folded
+ * canonical and text, and the leading and trailing runs of its canonical's
+ * words (joined by one space). */
+static void rs_cand_entity(const ww_ruleset_t *rs, ww_rules_scratch_t *s, size_t e)
+{
+    ww_rx_view_t *v = &s->view;
+    const ww_rx_entinfo_t *ei = &v->ei[e];
+    if (!ei->text_repeat && ei->text_hash != ei->canon_hash)
+        rs_cand_table(rs, s, &rs->names, ei->text_hash);
+    if (ei->canon_repeat) /* an earlier mention of the same name did the rest */
+        return;
+    rs_cand_table(rs, s, &rs->names, ei->canon_hash);
+    size_t need = 1;
+    for (uint32_t k = 0; k < ei->w_n; k++)
+        need += v->w_len[ei->w_off + k] + 1;
+    WW_GROW(s->nbuf, s->nbuf_cap, need);
+    for (int side = 0; side < 2; side++) {
+        for (uint32_t k = 1; k <= ei->w_n; k++) {
+            uint32_t first = ei->w_off + (side == 0 ? 0 : ei->w_n - k);
+            size_t len = 0;
+            for (uint32_t j = 0; j < k; j++) {
+                uint32_t w = first + j;
+                if (j)
+                    s->nbuf[len++] = ' ';
+                memcpy(s->nbuf + len, v->pool + v->w_off[w], v->w_len[w]);
+                len += v->w_len[w];
+            }
+            rs_cand_table(rs, s, &rs->names, ww_rx_word_hash(s->nbuf, len));
         }
-        for (size_t k = lo; k < rs->n_pfx && rs->pfx[k].len == L && memcmp(rs->pfx[k].s, w, L) == 0;
-             k++)
-            rs_cand_add(s, rs->pfx[k].rule);
     }
 }
 
@@ -1137,28 +1401,12 @@ static void rs_collect(const ww_ruleset_t *rs, ww_rules_scratch_t *s)
     ww_rx_view_t *v = &s->view;
     for (int fi = 0; fi < WW_RX_F__COUNT; fi++) {
         const ww_rx_field_t *f = &v->f[fi];
-        for (size_t k = 0; k < f->toks.n; k++) {
-            uint64_t h = f->by_hash[k].hash;
-            if (k > 0 && f->by_hash[k - 1].hash == h)
-                continue;
-            size_t slot = (size_t)h & rs->wmask;
-            while (rs->wtab[slot].cnt) {
-                if (rs->wtab[slot].hash == h) {
-                    rs_cand_add_list(s, rs->wpost + rs->wtab[slot].off, rs->wtab[slot].cnt);
-                    break;
-                }
-                slot = (slot + 1) & rs->wmask;
-            }
-        }
-        if (rs->n_pfx) {
-            ww_rx_view_need_fold(v, fi);
-            for (size_t k = 0; k < f->toks.n; k++) {
-                const ww_rx_fidx_t *e = &f->by_fold[k];
-                if (k > 0 && f->by_fold[k - 1].len == e->len &&
-                    memcmp(f->by_fold[k - 1].fold, e->fold, e->len) == 0)
-                    continue;
-                rs_cand_prefixes(rs, s, e->fold, e->len);
-            }
+        for (size_t u = 0; u < f->n_uniq; u++) {
+            uint32_t k = f->uniq[u];
+            const ww_token_t *tk = &f->toks.toks[k];
+            rs_cand_table(rs, s, &rs->words, tk->hash);
+            if (rs->pfx_lens)
+                rs_cand_prefixes(rs, s, ww_token_fold(&f->toks, k), tk->fold_len);
         }
     }
     const ww_event_t *ev = v->ev;
@@ -1172,6 +1420,11 @@ static void rs_collect(const ww_ruleset_t *rs, ww_rules_scratch_t *s)
     }
     if (ev->n_entities)
         rs_cand_add_list(s, rs->ent_any, rs->n_ent_any);
+    if (ev->n_entities && rs->names.n_keys) {
+        ww_rx_view_need_ents(v);
+        for (size_t i = 0; i < ev->n_entities; i++)
+            rs_cand_entity(rs, s, i);
+    }
     rs_cand_add_list(s, rs->always, rs->n_always);
     if (s->n_cand > 1)
         qsort(s->cand, s->n_cand, sizeof *s->cand, rs_cmp_u32);
@@ -1195,17 +1448,31 @@ static void rs_begin(const ww_ruleset_t *rs, const ww_event_t *ev, ww_rules_scra
     s->n_cand = 0;
 }
 
-/* Evaluates rule r exactly and appends a hit with its evidence if it matches. */
-static void rs_try(const ww_ruleset_t *rs, ww_rules_scratch_t *s, size_t r, ww_hits_t *out)
+/* Evaluates rule r exactly and appends a hit with its evidence if it
+ * matches. Returns true on a match. */
+static bool rs_try(const ww_ruleset_t *rs, ww_rules_scratch_t *s, size_t r, ww_hits_t *out)
 {
     if (!ww_rx_eval(rs->trees[r], &s->view))
-        return;
+        return false;
     WW_GROW(out->hits, out->cap, out->n + 1);
     ww_hit_t *hit = &out->hits[out->n++];
     memset(hit, 0, sizeof *hit);
     hit->rule = &rs->rules[r];
     hit->rule_index = r;
     ww_rx_evidence(rs->trees[r], &s->view, hit);
+    return true;
+}
+
+/* Makes s->costs belong to rs (cleared when the rule set changed). */
+static void rs_costs_bind(const ww_ruleset_t *rs, ww_rules_scratch_t *s)
+{
+    if (s->costs && s->cost_n == rs->n && strcmp(s->cost_version, rs->version) == 0)
+        return;
+    ww_free(s->costs);
+    s->costs = ww_calloc(rs->n ? rs->n : 1, sizeof *s->costs);
+    s->cost_n = rs->n;
+    memcpy(s->cost_version, rs->version, sizeof s->cost_version);
+    s->events = s->candidates = 0;
 }
 
 size_t ww_rules_eval(const ww_ruleset_t *rs, const ww_event_t *ev, ww_rules_scratch_t *s,
@@ -1213,8 +1480,24 @@ size_t ww_rules_eval(const ww_ruleset_t *rs, const ww_event_t *ev, ww_rules_scra
 {
     rs_begin(rs, ev, s, out);
     rs_collect(rs, s);
-    for (size_t i = 0; i < s->n_cand; i++)
-        rs_try(rs, s, s->cand[i], out);
+    rs_costs_bind(rs, s);
+    s->events++;
+    s->candidates += s->n_cand;
+    bool timed = ++s->sample_tick >= WW_RULES_SAMPLE;
+    if (timed)
+        s->sample_tick = 0;
+    for (size_t i = 0; i < s->n_cand; i++) {
+        uint32_t r = s->cand[i];
+        ww_rule_cost_t *c = &s->costs[r];
+        uint64_t t0 = timed ? rs_now_ns() : 0;
+        bool hit = rs_try(rs, s, r, out);
+        if (timed) {
+            c->timed++;
+            c->timed_ns += rs_now_ns() - t0;
+        }
+        c->evals++;
+        c->hits += hit;
+    }
     return out->n;
 }
 
@@ -1225,4 +1508,57 @@ size_t ww_rules_eval_brute(const ww_ruleset_t *rs, const ww_event_t *ev, ww_rule
     for (size_t r = 0; r < rs->n; r++)
         rs_try(rs, s, r, out);
     return out->n;
+}
+
+const ww_rule_cost_t *ww_rules_costs(const ww_rules_scratch_t *s, const ww_ruleset_t *rs,
+                                     size_t *n, uint64_t *events, uint64_t *candidates)
+{
+    bool ok = s->costs && s->cost_n == rs->n && strcmp(s->cost_version, rs->version) == 0;
+    if (n)
+        *n = ok ? s->cost_n : 0;
+    if (events)
+        *events = ok ? s->events : 0;
+    if (candidates)
+        *candidates = ok ? s->candidates : 0;
+    return ok ? s->costs : NULL;
+}
+
+void ww_rules_costs_reset(ww_rules_scratch_t *s)
+{
+    if (s->costs)
+        memset(s->costs, 0, s->cost_n * sizeof *s->costs);
+    s->events = s->candidates = 0;
+}
+
+double ww_rules_compile_ms(const ww_ruleset_t *rs)
+{
+    return rs->compile_ms;
+}
+
+bool ww_rules_is_candidate(const ww_ruleset_t *rs, const ww_event_t *ev, ww_rules_scratch_t *s,
+                           size_t i)
+{
+    ww_hits_t tmp;
+    ww_hits_init(&tmp);
+    rs_begin(rs, ev, s, &tmp);
+    rs_collect(rs, s);
+    bool found = false;
+    for (size_t k = 0; k < s->n_cand && !found; k++)
+        found = s->cand[k] == i;
+    ww_hits_deinit(&tmp);
+    return found;
+}
+
+char *ww_rules_explain(const ww_ruleset_t *rs, size_t i, const ww_event_t *ev,
+                       ww_rules_scratch_t *s, bool *matched)
+{
+    ww_hits_t tmp;
+    ww_hits_init(&tmp);
+    rs_begin(rs, ev, s, &tmp);
+    ww_hits_deinit(&tmp);
+    bool m = false;
+    char *text = ww_rx_explain(rs->trees[i], &s->view, &m);
+    if (matched)
+        *matched = m;
+    return text;
 }

@@ -21,6 +21,9 @@
 
 #include "rules_internal.h"
 #include "ww/alloc.h"
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ======================================================================== */
 /* names                                                                     */
@@ -78,7 +81,7 @@ static uint32_t rx_term_build(ww_rx_term_t *t, const char *s, size_t n, bool pre
         for (size_t i = 0; i < toks.n; i++) {
             t->w[i] = ww_strndup(ww_token_fold(&toks, i), toks.toks[i].fold_len);
             t->len[i] = toks.toks[i].fold_len;
-            t->hash[i] = toks.toks[i].hash;
+            t->hash[i] = ww_rx_word_hash(t->w[i], t->len[i]);
         }
         t->prefix = prefix;
     }
@@ -809,8 +812,10 @@ void ww_rx_view_deinit(ww_rx_view_t *v)
 {
     for (int i = 0; i < WW_RX_F__COUNT; i++) {
         ww_tokens_deinit(&v->f[i].toks);
-        ww_free(v->f[i].by_hash);
-        ww_free(v->f[i].by_fold);
+        ww_free(v->f[i].next);
+        ww_free(v->f[i].uniq);
+        ww_free(v->f[i].tab);
+        ww_free(v->f[i].fb_word);
     }
     ww_tokens_deinit(&v->tmp);
     ww_free(v->occ);
@@ -820,33 +825,222 @@ void ww_rx_view_deinit(ww_rx_view_t *v)
     ww_free(v->w_len);
     ww_free(v->w_hash);
     ww_free(v->cp);
+    ww_free(v->etab);
     memset(v, 0, sizeof *v);
 }
 
-static int rx_cmp_hidx(const void *a, const void *b)
+/* Per byte: the folded ASCII letter or digit, 0 for anything else (bytes
+ * >= 0x80 never reach the ASCII tokenizer). */
+static const unsigned char rx_ascii_fold[256] = {
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5', ['6'] = '6',
+    ['7'] = '7', ['8'] = '8', ['9'] = '9', ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd',
+    ['E'] = 'e', ['F'] = 'f', ['G'] = 'g', ['H'] = 'h', ['I'] = 'i', ['J'] = 'j', ['K'] = 'k',
+    ['L'] = 'l', ['M'] = 'm', ['N'] = 'n', ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r',
+    ['S'] = 's', ['T'] = 't', ['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y',
+    ['Z'] = 'z', ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f',
+    ['g'] = 'g', ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm',
+    ['n'] = 'n', ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't',
+    ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z'};
+
+/* True when s[0..n) is all ASCII (8 bytes at a time). */
+static bool rx_is_ascii(const char *s, size_t n)
 {
-    const ww_rx_hidx_t *x = a, *y = b;
-    if (x->hash != y->hash)
-        return x->hash < y->hash ? -1 : 1;
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
+    size_t i = 0;
+    uint64_t acc = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++)
+        acc |= (unsigned char)s[i];
+    return (acc & 0x8080808080808080ULL) == 0;
 }
 
-/* Byte-wise order of two folded words (shorter first on a common prefix). */
-static int rx_cmp_bytes(const char *a, size_t an, const char *b, size_t bn)
+/* Appends the word s[ws..we) (already folded at fold + ws) to out. */
+static inline void rx_emit_word(ww_token_t *tk, const char *fold, uint32_t ws, uint32_t we)
 {
-    int c = memcmp(a, b, an < bn ? an : bn);
-    if (c)
-        return c;
-    return an < bn ? -1 : an > bn;
+    tk->start = ws;
+    tk->end = we;
+    tk->fold_off = ws;
+    tk->fold_len = we - ws;
+    tk->hash = ww_rx_word_hash(fold + ws, we - ws);
+    tk->flags = WW_TOK_ASCII;
 }
 
-static int rx_cmp_fidx(const void *a, const void *b)
+/* Tokenizes pure-ASCII text exactly like ww_tokenize (same words, folded
+ * forms and hashes; flags other than WW_TOK_ASCII are not filled: the
+ * evaluator does not read them). Unlike ww_tokenize, the folded forms are
+ * not NUL-separated: `fold` is a folded copy of the whole text and each
+ * token's fold_off equals its start (readers use fold_len).
+ *
+ * 64 bytes at a time: the folded copy and a bit mask of word bytes are made
+ * with SSE2 (scalar elsewhere), then words are read off the mask's 0->1 and
+ * 1->0 transitions with count-trailing-zeros, so there is no per-byte
+ * branch. */
+static void rx_tokenize_ascii(const char *s, size_t len, ww_tokens_t *out)
 {
-    const ww_rx_fidx_t *x = a, *y = b;
-    int c = rx_cmp_bytes(x->fold, x->len, y->fold, y->len);
-    if (c)
-        return c;
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
+    size_t max_tok = len / 2 + 1;
+    if (out->cap < max_tok)
+        WW_GROW(out->toks, out->cap, max_tok);
+    if (out->fold_cap < len + 1)
+        WW_GROW(out->fold, out->fold_cap, len + 1);
+    char *const fold = out->fold;
+    ww_token_t *const toks = out->toks;
+    size_t n = 0;
+    uint64_t carry = 0; /* 1 when a word runs into the current chunk */
+    uint32_t ws = 0;    /* start of the open word */
+    for (size_t base = 0; base < len; base += 64) {
+        size_t chunk = len - base < 64 ? len - base : 64;
+        uint64_t m = 0;
+#if defined(__SSE2__)
+        if (chunk == 64) {
+            const __m128i a1 = _mm_set1_epi8('A' - 1), z1 = _mm_set1_epi8('Z' + 1);
+            const __m128i la = _mm_set1_epi8('a' - 1), lz = _mm_set1_epi8('z' + 1);
+            const __m128i d0 = _mm_set1_epi8('0' - 1), d9 = _mm_set1_epi8('9' + 1);
+            const __m128i sp = _mm_set1_epi8(32);
+            for (int k = 0; k < 4; k++) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + base + 16 * k));
+                __m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, a1), _mm_cmplt_epi8(v, z1));
+                __m128i lo = _mm_and_si128(_mm_cmpgt_epi8(v, la), _mm_cmplt_epi8(v, lz));
+                __m128i dg = _mm_and_si128(_mm_cmpgt_epi8(v, d0), _mm_cmplt_epi8(v, d9));
+                _mm_storeu_si128((__m128i *)(void *)(fold + base + 16 * k),
+                                 _mm_add_epi8(v, _mm_and_si128(up, sp)));
+                uint64_t bits = (uint32_t)_mm_movemask_epi8(_mm_or_si128(up, _mm_or_si128(lo, dg)));
+                m |= bits << (16 * k);
+            }
+        } else
+#endif
+        {
+            for (size_t j = 0; j < chunk; j++) {
+                unsigned char c = (unsigned char)s[base + j], f = rx_ascii_fold[c];
+                fold[base + j] = (char)(f ? f : c);
+                m |= (uint64_t)(f != 0) << j;
+            }
+        }
+        uint64_t shifted = (m << 1) | carry;
+        uint64_t starts = m & ~shifted, ends = ~m & shifted;
+        if (chunk < 64) /* the text's end closes a word after the loop */
+            ends &= (1ULL << chunk) - 1;
+        bool open = carry != 0;
+        for (;;) {
+            if (open) {
+                if (!ends)
+                    break;
+                uint32_t e = (uint32_t)(base + (size_t)__builtin_ctzll(ends));
+                ends &= ends - 1;
+                rx_emit_word(&toks[n++], fold, ws, e);
+                open = false;
+            } else {
+                if (!starts)
+                    break;
+                ws = (uint32_t)(base + (size_t)__builtin_ctzll(starts));
+                starts &= starts - 1;
+                open = true;
+            }
+        }
+        carry = open ? 1 : 0;
+    }
+    if (carry)
+        rx_emit_word(&toks[n++], fold, ws, (uint32_t)len);
+    fold[len] = '\0';
+    out->n = n;
+    out->fold_len = len + 1;
+}
+
+/* Tokenizes field f and builds its word table and chains. */
+static void rx_field_index(ww_rx_field_t *f)
+{
+    if (rx_is_ascii(f->text, f->len)) {
+        rx_tokenize_ascii(f->text, f->len, &f->toks);
+    } else {
+        ww_tokenize(f->text, f->len, &f->toks);
+        for (size_t k = 0; k < f->toks.n; k++) /* the matcher's word hash */
+            f->toks.toks[k].hash = ww_rx_word_hash(ww_token_fold(&f->toks, k), f->toks.toks[k].fold_len);
+    }
+    size_t n = f->toks.n;
+    size_t want = 16;
+    while (want < n * 2)
+        want *= 2;
+    if (want > f->tab_mask + 1 || !f->tab) {
+        ww_free(f->tab);
+        f->tab = ww_calloc(want, sizeof *f->tab);
+        f->tab_mask = want - 1;
+        f->stamp = 0;
+    }
+    if (++f->stamp == 0) {
+        memset(f->tab, 0, (f->tab_mask + 1) * sizeof *f->tab);
+        f->stamp = 1;
+    }
+    WW_GROW(f->next, f->cap_next, n + 1);
+    WW_GROW(f->uniq, f->cap_uniq, n + 1);
+    /* locals: the stores below must not make the compiler reload f's fields */
+    ww_rx_wslot_t *const tab = f->tab;
+    const size_t mask = f->tab_mask;
+    const uint32_t stamp = f->stamp;
+    uint32_t *const next = f->next, *const uniq = f->uniq;
+    const ww_token_t *const toks = f->toks.toks;
+    size_t n_uniq = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t h = toks[k].hash;
+        size_t slot = (size_t)h & mask;
+        next[k] = UINT32_MAX;
+        for (;;) {
+            ww_rx_wslot_t *e = &tab[slot];
+            if (e->stamp != stamp) {
+                e->stamp = stamp;
+                e->hash = h;
+                e->first = e->last = (uint32_t)k;
+                uniq[n_uniq++] = (uint32_t)k;
+                break;
+            }
+            if (e->hash == h) {
+                next[e->last] = (uint32_t)k;
+                e->last = (uint32_t)k;
+                break;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+    f->n_uniq = n_uniq;
+    f->fb_ready = false;
+}
+
+/* Groups the field's distinct words by their first folded byte (a counting
+ * sort, kept in text order within a group) for prefix searches. */
+static void rx_field_need_fb(ww_rx_field_t *f)
+{
+    if (f->fb_ready)
+        return;
+    WW_GROW(f->fb_word, f->cap_fb, f->n_uniq + 1);
+    uint32_t cnt[257] = {0};
+    for (size_t u = 0; u < f->n_uniq; u++)
+        cnt[(unsigned char)ww_token_fold(&f->toks, f->uniq[u])[0] + 1]++;
+    f->fb_start[0] = 0;
+    for (int c = 0; c < 256; c++)
+        f->fb_start[c + 1] = f->fb_start[c] + cnt[c + 1];
+    uint32_t pos[256];
+    memcpy(pos, f->fb_start, sizeof pos);
+    for (size_t u = 0; u < f->n_uniq; u++) {
+        unsigned char c = (unsigned char)ww_token_fold(&f->toks, f->uniq[u])[0];
+        f->fb_word[pos[c]++] = f->uniq[u];
+    }
+    f->fb_ready = true;
+}
+
+uint32_t ww_rx_field_find(const ww_rx_field_t *f, uint64_t h)
+{
+    if (!f->tab)
+        return UINT32_MAX;
+    size_t slot = (size_t)h & f->tab_mask;
+    for (;;) {
+        const ww_rx_wslot_t *e = &f->tab[slot];
+        if (e->stamp != f->stamp)
+            return UINT32_MAX;
+        if (e->hash == h)
+            return e->first;
+        slot = (slot + 1) & f->tab_mask;
+    }
 }
 
 void ww_rx_view_prepare(ww_rx_view_t *v, const ww_event_t *ev)
@@ -859,30 +1053,8 @@ void ww_rx_view_prepare(ww_rx_view_t *v, const ww_event_t *ev)
         ww_rx_field_t *f = &v->f[i];
         f->text = texts[i] ? texts[i] : "";
         f->len = strlen(f->text);
-        ww_tokenize(f->text, f->len, &f->toks);
-        WW_GROW(f->by_hash, f->cap_hash, f->toks.n + 1);
-        for (size_t k = 0; k < f->toks.n; k++) {
-            f->by_hash[k].hash = f->toks.toks[k].hash;
-            f->by_hash[k].idx = (uint32_t)k;
-        }
-        qsort(f->by_hash, f->toks.n, sizeof *f->by_hash, rx_cmp_hidx);
-        f->fold_ready = false;
+        rx_field_index(f);
     }
-}
-
-void ww_rx_view_need_fold(ww_rx_view_t *v, int field)
-{
-    ww_rx_field_t *f = &v->f[field];
-    if (f->fold_ready)
-        return;
-    WW_GROW(f->by_fold, f->cap_fold, f->toks.n + 1);
-    for (size_t k = 0; k < f->toks.n; k++) {
-        f->by_fold[k].fold = ww_token_fold(&f->toks, k);
-        f->by_fold[k].len = f->toks.toks[k].fold_len;
-        f->by_fold[k].idx = (uint32_t)k;
-    }
-    qsort(f->by_fold, f->toks.n, sizeof *f->by_fold, rx_cmp_fidx);
-    f->fold_ready = true;
 }
 
 /* Appends the case-folded s[0..n) to v->pool without allocating once warm.
@@ -923,8 +1095,36 @@ static uint32_t rx_fold_into_pool(ww_rx_view_t *v, const char *s, size_t n, uint
     return off;
 }
 
-/* Builds the folded forms of every entity of the event. */
-static void rx_need_ents(ww_rx_view_t *v)
+/* The name entity i is filed under: its canonical (which = 0) or its text
+ * (which = 1), as written ("" when absent). */
+static const char *rx_ent_raw(const ww_event_t *ev, size_t i, int which)
+{
+    const char *r = which ? ev->entities[i].text : ev->entities[i].canonical;
+    return r ? r : "";
+}
+
+/* Index of an earlier entity whose canonical (which = 0) or text (which = 1)
+ * is the same string as raw (hash h), or -1; then entity i is filed under
+ * it. Equal strings fold equally, so the earlier entity's folded forms can
+ * be shared. The table holds (entity index << 1 | which) + 1, 0 = empty. */
+static long rx_ent_seen(ww_rx_view_t *v, int which, uint64_t h, const char *raw, size_t i)
+{
+    size_t mask = v->etab_cap - 1, slot = (size_t)(h ^ (uint64_t)which) & mask;
+    while (v->etab[slot]) {
+        size_t j = v->etab[slot] - 1;
+        if ((int)(j & 1) == which && strcmp(rx_ent_raw(v->ev, j >> 1, which), raw) == 0)
+            return (long)(j >> 1);
+        slot = (slot + 1) & mask;
+    }
+    v->etab[slot] = (uint32_t)((i << 1) | (size_t)which) + 1;
+    return -1;
+}
+
+/* Builds the folded forms of every entity of the event. Mentions of one
+ * name are common: an entity whose canonical (text) is the same string as
+ * an earlier one's shares its folded forms and words, which are made once
+ * per distinct name. */
+void ww_rx_view_need_ents(ww_rx_view_t *v)
 {
     if (v->ents_ready)
         return;
@@ -932,14 +1132,53 @@ static void rx_need_ents(ww_rx_view_t *v)
     v->pool_len = 0;
     v->w_n = 0;
     WW_GROW(v->ei, v->cap_ei, ev->n_entities + 1);
+    size_t want = 16;
+    while (want < ev->n_entities * 4)
+        want *= 2;
+    if (v->etab_cap < want) {
+        ww_free(v->etab);
+        v->etab = ww_malloc(want * sizeof *v->etab);
+        v->etab_cap = want;
+    }
+    memset(v->etab, 0, v->etab_cap * sizeof *v->etab);
     for (size_t i = 0; i < ev->n_entities; i++) {
-        const ww_entity_t *e = &ev->entities[i];
         ww_rx_entinfo_t *ei = &v->ei[i];
-        const char *canon = e->canonical ? e->canonical : "";
-        const char *text = e->text ? e->text : "";
-        ei->canon_off = rx_fold_into_pool(v, canon, strlen(canon), &ei->canon_len);
-        ei->text_off = rx_fold_into_pool(v, text, strlen(text), &ei->text_len);
-        ww_tokenize(canon, strlen(canon), &v->tmp);
+        const char *canon = rx_ent_raw(ev, i, 0), *text = rx_ent_raw(ev, i, 1);
+        size_t clen = strlen(canon), tlen = strlen(text);
+        long same = rx_ent_seen(v, 0, ww_rx_word_hash(canon, clen), canon, i);
+        ei->canon_repeat = same >= 0;
+        if (same >= 0) {
+            const ww_rx_entinfo_t *o = &v->ei[same];
+            ei->canon_off = o->canon_off;
+            ei->canon_len = o->canon_len;
+            ei->canon_hash = o->canon_hash;
+            ei->w_off = o->w_off;
+            ei->w_n = o->w_n;
+        } else {
+            ei->canon_off = rx_fold_into_pool(v, canon, clen, &ei->canon_len);
+            ei->canon_hash = ww_rx_word_hash(v->pool + ei->canon_off, ei->canon_len);
+        }
+        long tsame = rx_ent_seen(v, 1, ww_rx_word_hash(text, tlen), text, i);
+        ei->text_repeat = tsame >= 0;
+        if (tsame >= 0) {
+            const ww_rx_entinfo_t *o = &v->ei[tsame];
+            ei->text_off = o->text_off;
+            ei->text_len = o->text_len;
+            ei->text_hash = o->text_hash;
+        } else if (tlen == clen && memcmp(text, canon, clen) == 0) {
+            ei->text_off = ei->canon_off; /* the usual case: written as its canonical */
+            ei->text_len = ei->canon_len;
+            ei->text_hash = ei->canon_hash;
+        } else {
+            ei->text_off = rx_fold_into_pool(v, text, tlen, &ei->text_len);
+            ei->text_hash = ww_rx_word_hash(v->pool + ei->text_off, ei->text_len);
+        }
+        if (same >= 0)
+            continue;
+        if (rx_is_ascii(canon, clen))
+            rx_tokenize_ascii(canon, clen, &v->tmp);
+        else
+            ww_tokenize(canon, clen, &v->tmp);
         ei->w_off = (uint32_t)v->w_n;
         ei->w_n = (uint32_t)v->tmp.n;
         if (v->w_n + v->tmp.n + 1 > v->w_cap) {
@@ -954,7 +1193,7 @@ static void rx_need_ents(ww_rx_view_t *v)
             WW_GROW(v->pool, v->pool_cap, v->pool_len + len + 1);
             v->w_off[v->w_n] = (uint32_t)v->pool_len;
             v->w_len[v->w_n] = len;
-            v->w_hash[v->w_n] = v->tmp.toks[k].hash;
+            v->w_hash[v->w_n] = ww_rx_word_hash(ww_token_fold(&v->tmp, k), len);
             memcpy(v->pool + v->pool_len, ww_token_fold(&v->tmp, k), len);
             v->pool_len += len;
             v->w_n++;
@@ -1004,9 +1243,10 @@ static bool rx_term_at(const ww_rx_field_t *f, size_t p, const ww_rx_term_t *t)
     return true;
 }
 
-static void rx_occ_push(ww_rx_view_t *v, uint32_t idx)
+static inline void rx_occ_push(ww_rx_view_t *v, uint32_t idx)
 {
-    WW_GROW(v->occ, v->cap_occ, v->n_occ + 1);
+    if (v->n_occ + 1 > v->cap_occ)
+        WW_GROW(v->occ, v->cap_occ, v->n_occ + 1);
     v->occ[v->n_occ++] = idx;
 }
 
@@ -1022,47 +1262,34 @@ static size_t rx_term_occ(ww_rx_view_t *v, int fi, const ww_rx_term_t *t, bool f
 {
     ww_rx_field_t *f = &v->f[fi];
     size_t base = v->n_occ;
-    size_t n = f->toks.n;
     if (!(t->n == 1 && t->prefix)) {
-        /* lower bound of the first word's hash */
-        size_t lo = 0, hi = n;
-        uint64_t h = t->hash[0];
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (f->by_hash[mid].hash < h)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        for (size_t k = lo; k < n && f->by_hash[k].hash == h; k++) {
-            if (rx_term_at(f, f->by_hash[k].idx, t)) {
-                rx_occ_push(v, f->by_hash[k].idx);
+        for (uint32_t k = ww_rx_field_find(f, t->hash[0]); k != UINT32_MAX; k = f->next[k]) {
+            if (rx_term_at(f, k, t)) {
+                rx_occ_push(v, k);
                 if (first_only)
                     break;
             }
         }
         return v->n_occ - base;
     }
-    ww_rx_view_need_fold(v, fi);
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (rx_cmp_bytes(f->by_fold[mid].fold, f->by_fold[mid].len, t->w[0], t->len[0]) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    /* a lone prefix: every distinct word starting with it (only those with
+     * the same first byte are looked at), then its chain */
+    rx_field_need_fb(f);
     uint32_t best = UINT32_MAX;
-    for (size_t k = lo; k < n; k++) {
-        const ww_rx_fidx_t *e = &f->by_fold[k];
-        if (e->len < t->len[0] || memcmp(e->fold, t->w[0], t->len[0]) != 0)
+    unsigned char c0 = (unsigned char)t->w[0][0];
+    for (uint32_t u = f->fb_start[c0]; u < f->fb_start[c0 + 1]; u++) {
+        uint32_t k = f->fb_word[u];
+        const ww_token_t *tk = &f->toks.toks[k];
+        const char *w = ww_token_fold(&f->toks, k);
+        if (tk->fold_len < t->len[0] || (t->len[0] > 1 && w[1] != t->w[0][1]) ||
+            memcmp(w, t->w[0], t->len[0]) != 0)
+            continue;
+        if (first_only) { /* text order within a group: the first hit is the earliest */
+            best = k;
             break;
-        if (first_only) {
-            if (e->idx < best)
-                best = e->idx;
-        } else {
-            rx_occ_push(v, e->idx);
         }
+        for (; k != UINT32_MAX; k = f->next[k])
+            rx_occ_push(v, k);
     }
     if (first_only) {
         if (best != UINT32_MAX)
@@ -1160,7 +1387,7 @@ static bool rx_ent_match(ww_rx_view_t *v, const ww_rx_node_t *n, size_t i)
         return false;
     if (!n->name_fold)
         return true;
-    rx_need_ents(v);
+    ww_rx_view_need_ents(v);
     const ww_rx_entinfo_t *ei = &v->ei[i];
     if (n->name_fold_len == ei->canon_len &&
         memcmp(n->name_fold, v->pool + ei->canon_off, ei->canon_len) == 0)
@@ -1283,31 +1510,37 @@ void ww_rx_evidence(const ww_rx_node_t *n, ww_rx_view_t *v, ww_hit_t *hit)
         return;
     }
     case WW_RX_ENTITY: {
+        /* the matching mentions, each tested once; then one match per
+         * (type, canonical), at its earliest mention with the largest count */
         const ww_event_t *ev = v->ev;
-        for (size_t i = 0; i < ev->n_entities; i++) {
-            if (!rx_ent_match(v, n, i))
-                continue;
-            /* one match per (type, canonical): skip if reported by an earlier entry */
+        size_t base = v->n_occ;
+        for (size_t i = 0; i < ev->n_entities; i++)
+            if (rx_ent_match(v, n, i))
+                rx_occ_push(v, (uint32_t)i);
+        size_t m = v->n_occ - base;
+        for (size_t a = 0; a < m; a++) {
+            const ww_entity_t *ea = &ev->entities[v->occ[base + a]];
             bool seen = false;
-            for (size_t j = 0; j < i && !seen; j++)
-                seen = rx_same_entity(&ev->entities[j], &ev->entities[i]) && rx_ent_match(v, n, j);
+            for (size_t b = 0; b < a && !seen; b++)
+                seen = rx_same_entity(&ev->entities[v->occ[base + b]], ea);
             if (seen)
                 continue;
-            const ww_entity_t *first = &ev->entities[i];
-            uint32_t count = first->count;
-            for (size_t j = i + 1; j < ev->n_entities; j++) {
-                const ww_entity_t *o = &ev->entities[j];
-                if (!rx_same_entity(o, first) || !rx_ent_match(v, n, j))
+            const ww_entity_t *first = ea;
+            uint32_t count = ea->count;
+            for (size_t b = a + 1; b < m; b++) {
+                const ww_entity_t *o = &ev->entities[v->occ[base + b]];
+                if (!rx_same_entity(o, ea))
                     continue;
                 if (o->count > count)
                     count = o->count;
                 if (rx_mention_before(o, first))
                     first = o;
             }
-            const char *val = rx_ent_key(&ev->entities[i]);
+            const char *val = rx_ent_key(ea);
             ww_rules_hit_add(hit, WW_MATCH_ENTITY, val, strlen(val), first->type, true,
                              first->field, first->start, first->end, count);
         }
+        v->n_occ = base;
         return;
     }
     case WW_RX_AND:
@@ -1318,4 +1551,116 @@ void ww_rx_evidence(const ww_rx_node_t *n, ww_rx_view_t *v, ww_hit_t *hit)
     case WW_RX_NOT:
         return;
     }
+}
+
+/* ======================================================================== */
+/* explanations                                                              */
+/* ======================================================================== */
+
+static const char *const rx_field_names[WW_RX_F__COUNT] = {"title", "body", "source", "lang"};
+
+/* Appends printf-formatted text to *buf. */
+static void rx_catf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void rx_catf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    WW_GROW(*buf, *cap, *len + (size_t)n + 1);
+    memcpy(*buf + *len, s, (size_t)n + 1);
+    *len += (size_t)n;
+    free(s);
+}
+
+/* Appends at most 60 bytes of the field text between tokens s..e, quoted. */
+static void rx_cat_span(char **buf, size_t *len, size_t *cap, const ww_rx_field_t *f, uint32_t s,
+                        uint32_t e)
+{
+    uint32_t bs = f->toks.toks[s].start, be = f->toks.toks[e].end;
+    int n = (int)(be - bs > 60 ? 60 : be - bs);
+    rx_catf(buf, len, cap, "%s %u-%u \"%.*s%s\"", "at", bs, be, n, f->text + bs,
+            be - bs > 60 ? "..." : "");
+}
+
+static void rx_explain_node(const ww_rx_node_t *n, ww_rx_view_t *v, int depth, char **buf,
+                            size_t *len, size_t *cap)
+{
+    bool ok = ww_rx_eval(n, v);
+    char *label = ww_rx_to_string(n);
+    rx_catf(buf, len, cap, "%*s%s %s", depth * 2, "", ok ? "yes" : "no ", label);
+    ww_free(label);
+    int fields[2] = {0, 0};
+    uint32_t s, e;
+    switch (n->kind) {
+    case WW_RX_TERM:
+    case WW_RX_NEAR: {
+        int nf = rx_scope_fields(n->scope, fields);
+        bool any = false;
+        for (int i = 0; i < nf; i++) {
+            bool f = n->kind == WW_RX_TERM ? rx_term_first(v, fields[i], &n->a, &s, &e)
+                                           : rx_near_first(v, fields[i], n, &s, &e);
+            if (!f)
+                continue;
+            rx_catf(buf, len, cap, "%s %s ", any ? ";" : ":", rx_field_names[fields[i]]);
+            rx_cat_span(buf, len, cap, &v->f[fields[i]], s, e);
+            any = true;
+        }
+        if (!any) {
+            rx_catf(buf, len, cap, ": not in %s", rx_field_names[fields[0]]);
+            if (nf > 1)
+                rx_catf(buf, len, cap, " or %s", rx_field_names[fields[1]]);
+        }
+        rx_catf(buf, len, cap, "\n");
+        return;
+    }
+    case WW_RX_ENTITY: {
+        bool any = false;
+        for (size_t i = 0; i < v->ev->n_entities; i++) {
+            if (!rx_ent_match(v, n, i))
+                continue;
+            const ww_entity_t *x = &v->ev->entities[i];
+            rx_catf(buf, len, cap, "%s %s \"%s\" (%s \"%s\") %s %u-%u", any ? ";" : ":",
+                    ww_rx_ent_type_name(x->type) ? ww_rx_ent_type_name(x->type) : "?",
+                    rx_ent_key(x), "as", x->text ? x->text : "",
+                    x->field == WW_FIELD_TITLE ? "title" : "body", x->start, x->end);
+            any = true;
+        }
+        if (!any)
+            rx_catf(buf, len, cap, ": no such entity among the event's %zu", v->ev->n_entities);
+        rx_catf(buf, len, cap, "\n");
+        return;
+    }
+    case WW_RX_AND:
+    case WW_RX_OR:
+        if (n->kind == WW_RX_AND && !ok)
+            rx_catf(buf, len, cap, ": fails (a condition below is not met)");
+        if (n->kind == WW_RX_OR && !ok)
+            rx_catf(buf, len, cap, ": fails (no alternative below is met)");
+        rx_catf(buf, len, cap, "\n");
+        for (size_t i = 0; i < n->n_kids; i++)
+            rx_explain_node(n->kids[i], v, depth + 1, buf, len, cap);
+        return;
+    case WW_RX_NOT:
+        if (!ok)
+            rx_catf(buf, len, cap, ": fails (the negated condition is present)");
+        rx_catf(buf, len, cap, "\n");
+        rx_explain_node(n->kids[0], v, depth + 1, buf, len, cap);
+        return;
+    }
+}
+
+char *ww_rx_explain(const ww_rx_node_t *n, ww_rx_view_t *v, bool *matched)
+{
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    rx_catf(&buf, &len, &cap, "%s", "");
+    rx_explain_node(n, v, 0, &buf, &len, &cap);
+    if (matched)
+        *matched = ww_rx_eval(n, v);
+    return buf;
 }

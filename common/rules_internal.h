@@ -16,6 +16,42 @@
 #include "ww/rules.h"
 #include "ww/text.h"
 
+/* The hash of a folded word everywhere in the matcher (event tokens, rule
+ * terms, entity name words): cheaper than XXH3 for the short words text is
+ * made of (no length dispatch beyond three cases, always inlined). Reads
+ * only p[0..n). Not ww_hash_bytes: token hashes from ww_tokenize are
+ * replaced by it. */
+static inline uint64_t ww_rx_word_hash(const char *p, size_t n)
+{
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        uint64_t h = 0;
+        size_t i = 0;
+        for (; i + 8 < n; i += 8) {
+            uint64_t w;
+            __builtin_memcpy(&w, p + i, 8);
+            h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+            h ^= h >> 29;
+        }
+        __builtin_memcpy(&b, p + n - 8, 8);
+        a = h;
+    } else if (n >= 4) {
+        uint32_t x, y;
+        __builtin_memcpy(&x, p, 4);
+        __builtin_memcpy(&y, p + n - 4, 4);
+        a = x;
+        b = y;
+    } else if (n > 0) {
+        a = (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
+            (uint64_t)(unsigned char)p[n - 1] << 16;
+    }
+    uint64_t h = (a ^ 0xbf58476d1ce4e5b9ULL) * 0x94d049bb133111ebULL ^ (b + n) * 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 31;
+    h *= 0xd6e8feb86659fd93ULL;
+    h ^= h >> 32;
+    return h;
+}
+
 /* Deepest nesting of parentheses and NOTs an expression may have. */
 #define WW_RX_MAX_DEPTH 64
 /* Largest n accepted in NEAR/n. */
@@ -47,7 +83,7 @@ typedef struct {
     uint32_t n;     /* number of words, >= 1 */
     char **w;       /* folded words, NUL-terminated, owned */
     uint32_t *len;  /* byte length of each */
-    uint64_t *hash; /* ww_hash_bytes of each */
+    uint64_t *hash; /* ww_rx_word_hash of each */
     bool prefix;    /* the last word is a prefix (`tariff*`) */
 } ww_rx_term_t;
 
@@ -82,26 +118,31 @@ const char *ww_rx_ent_type_name(ww_ent_type_t t);
 
 /* ---- the prepared event ------------------------------------------------------ */
 
+/* One slot of a field's word table (open addressing). */
 typedef struct {
-    uint64_t hash; /* folded word hash */
-    uint32_t idx;  /* token index */
-} ww_rx_hidx_t;
+    uint64_t hash;  /* folded word hash */
+    uint32_t first; /* first token with that word */
+    uint32_t last;  /* last token with it (to append to the chain) */
+    uint32_t stamp; /* slot valid when equal to the field's stamp */
+} ww_rx_wslot_t;
 
-typedef struct {
-    const char *fold; /* folded word (points into the field's tokens) */
-    uint32_t len;     /* its length */
-    uint32_t idx;     /* token index */
-} ww_rx_fidx_t;
-
-/* One field, tokenized once per event. */
+/* One field, tokenized once per event. Words are found through a hash table
+ * (no sorting): each distinct word's occurrences form an ascending chain. */
 typedef struct {
     const char *text;      /* the field (borrowed from the event), "" when absent */
     size_t len;            /* its length */
     ww_tokens_t toks;      /* its words */
-    ww_rx_hidx_t *by_hash; /* tokens sorted by (hash, idx) */
-    ww_rx_fidx_t *by_fold; /* tokens sorted by (fold, idx); built on demand */
-    size_t cap_hash, cap_fold;
-    bool fold_ready;       /* by_fold is valid for this event */
+    uint32_t *next;        /* per token: next token with the same word, UINT32_MAX at the end */
+    uint32_t *uniq;        /* first token of each distinct word, in text order */
+    size_t n_uniq;         /* number of distinct words */
+    size_t cap_next, cap_uniq;
+    ww_rx_wslot_t *tab;    /* word table, size tab_mask + 1 (power of two) */
+    size_t tab_mask;
+    uint32_t stamp;        /* current generation of tab */
+    bool fb_ready;         /* fb_* valid for this event (built on the first prefix search) */
+    uint32_t fb_start[257]; /* distinct words by first folded byte: fb_word[fb_start[c] .. fb_start[c+1]) */
+    uint32_t *fb_word;     /* first tokens of distinct words, grouped by first byte, text order within */
+    size_t cap_fb;
 } ww_rx_field_t;
 
 /* Per-entity folded forms, built on demand. */
@@ -109,6 +150,9 @@ typedef struct {
     uint32_t canon_off, canon_len; /* folded canonical in pool */
     uint32_t text_off, text_len;   /* folded text in pool */
     uint32_t w_off, w_n;           /* canonical's words in the word arrays */
+    uint64_t canon_hash, text_hash; /* ww_rx_word_hash of the folded canonical / text */
+    bool canon_repeat;             /* an earlier entity has the same folded canonical (shares its forms) */
+    bool text_repeat;              /* an earlier entity has the same folded text */
 } ww_rx_entinfo_t;
 
 /* The view of one event the evaluator reads. Reused between events: no
@@ -129,20 +173,29 @@ typedef struct {
     int32_t *cp;                    /* code point buffer for folding */
     size_t cap_cp;
     ww_tokens_t tmp;                /* tokenizing entity names */
+    uint32_t *etab;                 /* per event: folded-name hash set (entity index + 1, 0 empty) */
+    size_t etab_cap;                /* its size (power of two) */
 } ww_rx_view_t;
 
 void ww_rx_view_init(ww_rx_view_t *v);
 void ww_rx_view_deinit(ww_rx_view_t *v);
 /* Tokenizes and indexes every field of ev (borrowed until the next prepare). */
 void ww_rx_view_prepare(ww_rx_view_t *v, const ww_event_t *ev);
-/* Builds v->f[i].by_fold if needed. */
-void ww_rx_view_need_fold(ww_rx_view_t *v, int field);
+/* First token of field fi whose folded word hashes to h, UINT32_MAX when
+ * none; follow v->f[fi].next for the others (ascending). */
+uint32_t ww_rx_field_find(const ww_rx_field_t *f, uint64_t h);
+/* Builds the folded forms of the event's entities (idempotent per event). */
+void ww_rx_view_need_ents(ww_rx_view_t *v);
 
 /* True when the expression matches the prepared event. */
 bool ww_rx_eval(const ww_rx_node_t *n, ww_rx_view_t *v);
 /* Appends the positive evidence of n (terms not under NOT that match) to hit,
  * without duplicates. Call only after ww_rx_eval said true. */
 void ww_rx_evidence(const ww_rx_node_t *n, ww_rx_view_t *v, ww_hit_t *hit);
+
+/* Multi-line explanation of n on the prepared event (see ww_rules_explain).
+ * Caller owns. */
+char *ww_rx_explain(const ww_rx_node_t *n, ww_rx_view_t *v, bool *matched);
 
 /* Appends one match to hit unless an equal one is there; value is copied
  * (vlen bytes). Defined in rules.c. */

@@ -37,6 +37,10 @@ typedef struct {
 ww_alert_t *ww_alert_from_hit(const ww_hit_t *hit, const ww_event_t *ev, const char *key,
                               int64_t fired_at);
 void ww_alert_destroy(ww_alert_t **a);
+/* For a threshold or spike rule, appends the `threshold`/`spike` match
+ * (value: the key, or the rule id for per-rule keys; count: the threshold
+ * count or the spike min). Nothing for other rules. */
+void ww_alert_add_state_match(ww_alert_t *a, const ww_rule_t *r, const char *key);
 
 /* Writes the 32-hex-digit deterministic id into out[33]. */
 void ww_alert_compute_id(const char *rule_id, const char *event_id, const char *key, char out[33]);

@@ -23,12 +23,21 @@ typedef struct ww_config {
         char *intake;          /* PULL bind, default tcp://127.0.0.1:7400 */
         char *dispatch;        /* PUSH bind to extract workers, default tcp://127.0.0.1:7401 */
         char *archive;         /* archive directory, NULL: no archive */
+        char *archive_fsync;   /* "always", "never" or a duration, default "100ms" */
+        int64_t archive_segment_size;    /* rotate before a segment exceeds this, default 256 MiB */
+        int64_t archive_segment_time_ms; /* rotate when a segment is this old, default 1h */
         int64_t dedup_window_ms; /* default 24h */
         ww_feed_conf_t *feeds;
         size_t n_feeds;
         char **watch;          /* directories of new article files */
         size_t n_watch;
         int64_t batch;         /* max events per internal message, default 64 */
+        char *opml;            /* OPML file listing more feeds (xmlUrl), NULL: none */
+        int64_t feed_interval_ms; /* poll interval of the OPML feeds, default 60s */
+        int64_t feed_timeout_ms;  /* whole-request time-out of one feed fetch, default 30s */
+        int64_t feed_max_bytes;   /* largest feed document accepted, default 8 MiB */
+        char *user_agent;      /* User-Agent of feed requests */
+        int64_t feed_concurrency; /* most feed requests in flight at once, default 32 */
     } ingest;
 
     struct {
@@ -45,6 +54,17 @@ typedef struct ww_config {
         int64_t history_max;   /* max entries kept in <prefix>alerts, default 100000 */
         int64_t dedup_ttl_ms;  /* how long an alert id is remembered, default 7 days */
     } alert;
+
+    /* CurveZMQ (SPEC §7): files holding Z85 keys (`wirewatch keygen`). CURVE is on for every
+     * tcp:// endpoint when server_public is set; then binding sockets are CURVE servers and
+     * connecting sockets CURVE clients. All NULL by default (off). */
+    struct {
+        char *server_public;   /* the hub's public key file: everyone */
+        char *server_secret;   /* the hub's secret key file: binding programs (ingest) only */
+        char *client_public;   /* this client's public key file: connecting programs */
+        char *client_secret;   /* this client's secret key file: connecting programs */
+        char *authorized_keys; /* client public keys allowed in, one Z85 key a line; NULL: any CURVE client */
+    } curve;
 } ww_config_t;
 
 /* Fills every default. */

@@ -44,6 +44,16 @@ void ww_signals_install(void);
 #include <stdint.h>
 int64_t ww_now_ms(void);
 int64_t ww_mono_ms(void);
+/* Monotonic clock in microseconds (for latency histograms). */
+int64_t ww_mono_us(void);
+
+/* Records how long one batch took in a stage, from start_us (ww_mono_us) to now,
+ * in the histogram wirewatch_stage_seconds{stage="STAGE"}. */
+void ww_stage_observe(const char *stage, int64_t start_us);
+/* Records now - ingested_at_ms (Unix ms, stamped by ingest) in the histogram
+ * wirewatch_ingest_to_publish_seconds; called by the alert stage once an event's
+ * alerts are published. Ignores a zero or future stamp. */
+void ww_latency_since_ingest(int64_t ingested_at_ms);
 
 
 

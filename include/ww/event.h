@@ -180,6 +180,15 @@ void ww_event_pack_batch(msgpack_packer *pk, ww_event_t *const *evs, size_t n);
 long ww_event_decode_batch(const char *buf, size_t len, const ww_limits_t *lim, ww_event_t ***out,
                            uint64_t bad[WW_BAD__COUNT]);
 
+/* Flags of ww_event_decode_batch_ex. */
+#define WW_DECODE_TRUSTED 1u /* the batch comes from our own pipeline stages, whose
+                              * input ingest sanitised: no UTF-8 re-check, no
+                              * per-event limit walk (structure and types are
+                              * still checked; memory safety does not depend on it) */
+/* ww_event_decode_batch with flags (0: the same). */
+long ww_event_decode_batch_ex(const char *buf, size_t len, const ww_limits_t *lim, unsigned flags,
+                              ww_event_t ***out, uint64_t bad[WW_BAD__COUNT]);
+
 /* ---- sanitising and identity (common/ident.c) ----------------------------------- */
 
 /* Makes every string field valid UTF-8 (invalid bytes become U+FFFD, NUL

@@ -106,4 +106,41 @@ void ww_rules_scratch_destroy(ww_rules_scratch_t **s);
 size_t ww_rules_eval(const ww_ruleset_t *rs, const ww_event_t *ev, ww_rules_scratch_t *s,
                      ww_hits_t *out);
 
+/* ---- cost accounting ---------------------------------------------------------- */
+
+/* Every WW_RULES_SAMPLE-th event's verifications are timed. */
+#define WW_RULES_SAMPLE 16
+
+/* What verifying one rule has cost in one scratch since the rule set was
+ * first evaluated with it (or the last reset). */
+typedef struct {
+    uint64_t evals;    /* times the rule was verified exactly (it was a candidate) */
+    uint64_t hits;     /* times it matched */
+    uint64_t timed;    /* verifications that were timed (sampled) */
+    uint64_t timed_ns; /* their total time; timed_ns / timed estimates one verification */
+} ww_rule_cost_t;
+
+/* The per-rule counters of s for rs (indexed like the rules), NULL when s has
+ * not evaluated rs. *n = rule count, *events = events evaluated, *candidates
+ * = verifications in all (each may be NULL). Borrowed until the next eval. */
+const ww_rule_cost_t *ww_rules_costs(const ww_rules_scratch_t *s, const ww_ruleset_t *rs,
+                                     size_t *n, uint64_t *events, uint64_t *candidates);
+/* Zeroes the counters. */
+void ww_rules_costs_reset(ww_rules_scratch_t *s);
+/* Milliseconds ww_rules_load_* spent parsing, validating and indexing. */
+double ww_rules_compile_ms(const ww_ruleset_t *rs);
+
+/* ---- explanations --------------------------------------------------------------- */
+
+/* True when the index makes rule i a candidate for ev (it is then verified
+ * exactly); a rule that is not a candidate cannot match. */
+bool ww_rules_is_candidate(const ww_ruleset_t *rs, const ww_event_t *ev, ww_rules_scratch_t *s,
+                           size_t i);
+/* Explains rule i's match expression on ev, one line per node of the
+ * expression (indented like the tree): matched or not, where each term and
+ * entity matched (field and byte offsets) or that it is absent, and which
+ * condition failed. *matched (may be NULL) gets the verdict. Caller owns. */
+char *ww_rules_explain(const ww_ruleset_t *rs, size_t i, const ww_event_t *ev,
+                       ww_rules_scratch_t *s, bool *matched);
+
 #endif

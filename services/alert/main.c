@@ -7,11 +7,18 @@
  * event is evaluated twice or skipped.
  *
  * For every rule that matches an event, one Lua call per (hit, key) does
- * atomically in Redis: the once-per-id check, the threshold window and the
- * cooldown in event time, XADD to <prefix>alerts, and remembering the id.
- * Only alerts the script accepted are published, so no id is published twice.
- * All calls of one batch travel in one pipeline. */
+ * atomically in Redis: the once-per-id check, the threshold window or spike
+ * and the cooldown in event time (WW_ALERT_FIRE_LUA, mirrored by the
+ * in-memory store backtests use), XADD to <prefix>alerts, and remembering
+ * the id. Only alerts the script accepted are published, so no id is
+ * published twice. All calls of one batch travel in one pipeline.
+ *
+ * Reporting: events evaluated per rule set version (HINCRBY
+ * <prefix>stats:alert:versions VERSION n, once per batch) and, in the worker's
+ * heartbeat hash, rules_version and `slow`: a JSON list of the rules that
+ * cost most (sampled verification time) since the rule set was loaded. */
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +26,7 @@
 #include <unistd.h>
 
 #include "ww/alert.h"
+#include "ww/alert_state.h"
 #include "ww/alloc.h"
 #include "ww/daemon.h"
 #include "ww/event.h"
@@ -29,33 +37,6 @@
 #include "ww/zmqutil.h"
 
 #define MOD "alert"
-
-/* KEYS: 1 alert-id key, 2 alerts stream, 3 threshold zset, 4 last-fire key
- * ARGV: 1 channel, 2 alert bytes, 3 id ttl ms, 4 stream maxlen, 5 event time,
- *       6 event id, 7 cooldown ms, 8 threshold count, 9 threshold window ms
- * Returns the stream entry id when the alert is to be published, else 0. */
-static const char *FIRE_LUA =
-    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
-    "local t = tonumber(ARGV[5])\n"
-    "local cnt = tonumber(ARGV[8])\n"
-    "local win = tonumber(ARGV[9])\n"
-    "local cd = tonumber(ARGV[7])\n"
-    "if cnt > 0 then\n"
-    "  redis.call('ZADD', KEYS[3], t, ARGV[6])\n"
-    "  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (t - 2 * win))\n"
-    "  redis.call('PEXPIRE', KEYS[3], 2 * win + 3600000)\n"
-    "  local n = redis.call('ZCOUNT', KEYS[3], t - win, t)\n"
-    "  if n < cnt then return 0 end\n"
-    "  if win > cd then cd = win end\n"
-    "end\n"
-    "if cd > 0 then\n"
-    "  local last = redis.call('GET', KEYS[4])\n"
-    "  if last and math.abs(t - tonumber(last)) < cd then return 0 end\n"
-    "  redis.call('SET', KEYS[4], t, 'PX', cd + 3600000)\n"
-    "end\n"
-    "local sid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'channel', ARGV[1], 'alert', ARGV[2])\n"
-    "redis.call('SET', KEYS[1], sid, 'PX', ARGV[3])\n"
-    "return sid\n";
 
 typedef struct {
     ww_alert_t *alert;
@@ -82,6 +63,7 @@ typedef struct {
     ww_metric_t *m_events, *m_alerts, *m_suppressed, *m_bad, *m_redis_errors, *m_rules;
     char worker_key[256];
     uint64_t stats_events, stats_alerts;
+    uint64_t stats_version_events; /* not yet counted under the running version */
 } alert_t;
 
 /* Loads the rule set: Redis first, then the configured file. Returns a new
@@ -143,10 +125,23 @@ static void maybe_reload(alert_t *a, bool force)
         snprintf(a->rules_origin, sizeof a->rules_origin, "%s", origin);
         return;
     }
+    if (a->rules && a->stats_version_events) { /* the old version's last events */
+        redisReply *r = ww_redis_cmd(a->redis, "HINCRBY %sstats:alert:versions %s %llu", a->d.cfg.prefix,
+                                     ww_rules_version(a->rules), (unsigned long long)a->stats_version_events);
+        if (r) {
+            a->stats_version_events = 0;
+            freeReplyObject(r);
+        }
+    }
     ww_rules_destroy(&a->rules);
     a->rules = rs;
+    ww_rules_costs_reset(a->scratch);
+    redisReply *dr = ww_redis_cmd(a->redis, "DEL %srules:slow", a->d.cfg.prefix); /* old rules' costs */
+    if (dr)
+        freeReplyObject(dr);
     snprintf(a->rules_origin, sizeof a->rules_origin, "%s", origin);
     ww_metric_set(a->m_rules, (int64_t)ww_rules_count(rs));
+    ww_metric_info("wirewatch_rules_info", "version of the running rule set", "version", ww_rules_version(rs));
     ww_info(MOD, "msg=\"rules loaded\" version=%s rules=%zu from=%s", ww_rules_version(rs),
             ww_rules_count(rs), origin);
 }
@@ -166,15 +161,7 @@ static void add_candidate(alert_t *a, pending_t **list, size_t *n, size_t *cap, 
     pending_t *p = &(*list)[(*n)++];
     memset(p, 0, sizeof *p);
     p->alert = ww_alert_from_hit(hit, ev, key, now);
-    if (hit->rule->threshold.on) {
-        ww_alert_t *al = p->alert;
-        al->matches = ww_realloc(al->matches, (al->n_matches + 1) * sizeof *al->matches);
-        ww_match_t *m = &al->matches[al->n_matches++];
-        memset(m, 0, sizeof *m);
-        m->kind = WW_MATCH_THRESHOLD;
-        m->value = ww_strdup(key && *key ? key : hit->rule->id);
-        m->count = hit->rule->threshold.count;
-    }
+    ww_alert_add_state_match(p->alert, hit->rule, key);
     msgpack_sbuffer_clear(&a->sbuf);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &a->sbuf, msgpack_sbuffer_write);
@@ -201,30 +188,36 @@ static size_t fire_all(alert_t *a, pending_t *list, size_t n)
             ww_error(MOD, "msg=\"stopping with Redis unreachable\" alerts_not_published=%zu", n);
             break;
         }
-        if (!a->sha[0] && ww_redis_script_load(a->redis, FIRE_LUA, a->sha) < 0)
+        if (!a->sha[0] && ww_redis_script_load(a->redis, WW_ALERT_FIRE_LUA, a->sha) < 0)
             continue;
         bool ok = true;
         for (size_t i = 0; i < n && ok; i++) {
             pending_t *p = &list[i];
             const ww_rule_t *r = p->rule;
-            char k1[128], k2[256], k3[1024], k4[1024], ttl[32], maxlen[32], t[32], cd[32], cnt[32], win[32];
+            char k1[128], k2[256], k3[1024], k4[1024], ttl[32], maxlen[32], t[32], cd[32], mode[8], win[32],
+                cnt[32], base[32], factor[40];
+            ww_fire_params_t fp;
+            ww_fire_params_from_rule(r, &fp);
             snprintf(k1, sizeof k1, "%salert:{%s}", pfx, p->alert->id);
             snprintf(k2, sizeof k2, "%salerts", pfx);
-            snprintf(k3, sizeof k3, "%sthr:{%s}:%s", pfx, r->id, p->key);
+            snprintf(k3, sizeof k3, "%swin:{%s}:%s", pfx, r->id, p->key);
             snprintf(k4, sizeof k4, "%sfire:{%s}:%s", pfx, r->id, p->key);
             snprintf(ttl, sizeof ttl, "%lld", (long long)cfg->alert.dedup_ttl_ms);
             snprintf(maxlen, sizeof maxlen, "%lld", (long long)cfg->alert.history_max);
             snprintf(t, sizeof t, "%lld", (long long)p->event_time);
-            snprintf(cd, sizeof cd, "%lld", (long long)r->cooldown_ms);
-            snprintf(cnt, sizeof cnt, "%u", r->threshold.on ? r->threshold.count : 0);
-            snprintf(win, sizeof win, "%lld", (long long)(r->threshold.on ? r->threshold.window_ms : 0));
+            snprintf(cd, sizeof cd, "%lld", (long long)fp.cooldown_ms);
+            snprintf(mode, sizeof mode, "%d", (int)fp.mode);
+            snprintf(win, sizeof win, "%lld", (long long)fp.window_ms);
+            snprintf(cnt, sizeof cnt, "%u", fp.mode == WW_FIRE_MODE_SPIKE ? fp.min : fp.count);
+            snprintf(base, sizeof base, "%lld", (long long)fp.baseline_ms);
+            snprintf(factor, sizeof factor, "%.17g", fp.factor);
             const char *argv[] = {"EVALSHA", a->sha, "4", k1, k2, k3, k4, p->alert->channel, p->bytes,
-                                  ttl, maxlen, t, p->event_id, cd, cnt, win};
-            size_t lens[16];
-            for (int j = 0; j < 16; j++)
+                                  ttl, maxlen, t, p->event_id, cd, mode, win, cnt, base, factor};
+            size_t lens[19];
+            for (int j = 0; j < 19; j++)
                 lens[j] = strlen(argv[j]);
             lens[8] = p->len;
-            ok = ww_redis_appendargv(a->redis, 16, argv, lens) == 0;
+            ok = ww_redis_appendargv(a->redis, 19, argv, lens) == 0;
         }
         bool noscript = false;
         for (size_t i = 0; i < n && ok; i++) {
@@ -286,32 +279,9 @@ static size_t fire_all(alert_t *a, pending_t *list, size_t n)
     return published;
 }
 
-/* The keys a hit counts under: one per distinct entity for per-entity
- * thresholds/cooldowns, else the single empty key. */
-static size_t hit_keys(const ww_hit_t *hit, const char **keys, size_t max)
-{
-    const ww_rule_t *r = hit->rule;
-    ww_per_t per = r->threshold.on ? r->threshold.per : WW_PER_RULE;
-    size_t n = 0;
-    if (per == WW_PER_ENTITY) {
-        for (size_t i = 0; i < hit->n_matches && n < max; i++) {
-            const ww_match_t *m = &hit->matches[i];
-            if (m->kind != WW_MATCH_ENTITY)
-                continue;
-            bool dup = false;
-            for (size_t j = 0; j < n; j++)
-                dup |= strcmp(keys[j], m->value) == 0;
-            if (!dup)
-                keys[n++] = m->value;
-        }
-    }
-    if (n == 0)
-        keys[n++] = "";
-    return n;
-}
-
 static void process(alert_t *a, const char *buf, size_t len)
 {
+    int64_t t0 = ww_mono_us();
     ww_event_t **evs = NULL;
     uint64_t bad[WW_BAD__COUNT] = {0};
     long n = ww_event_decode_batch(buf, len, &a->lim, &evs, bad);
@@ -328,12 +298,15 @@ static void process(alert_t *a, const char *buf, size_t len)
         ww_rules_eval(a->rules, evs[i], a->scratch, &a->hits);
         for (size_t h = 0; h < a->hits.n; h++) {
             const char *keys[64];
-            size_t nk = hit_keys(&a->hits.hits[h], keys, 64);
+            size_t nk = ww_alert_hit_keys(&a->hits.hits[h], evs[i], keys, 64);
             for (size_t k = 0; k < nk; k++)
                 add_candidate(a, &list, &np, &cap, &a->hits.hits[h], evs[i], keys[k], now);
         }
     }
     size_t published = fire_all(a, list, np);
+    ww_stage_observe("alert", t0);
+    for (long i = 0; i < n; i++)
+        ww_latency_since_ingest(evs[i]->ingested_at);
     for (size_t i = 0; i < np; i++)
         pending_free(&list[i]);
     ww_free(list);
@@ -346,18 +319,87 @@ static void process(alert_t *a, const char *buf, size_t len)
     a->stats_alerts += published;
     /* counters travel right away so that `up --demo` and tests can tell
      * when the stream has been fully evaluated */
+    /* events per rule set version: every event is counted under the one
+     * version that evaluated it (tests check reloads lose nothing) */
+    if (n > 0 && a->rules)
+        a->stats_version_events += (uint64_t)n;
+    const char *ver = a->rules ? ww_rules_version(a->rules) : "none";
     if (ww_redis_append(a->redis, "HINCRBY %sstats:alert alerts %llu", a->d.cfg.prefix,
                         (unsigned long long)a->stats_alerts) == 0 &&
         ww_redis_append(a->redis, "HINCRBY %sstats:alert events %llu", a->d.cfg.prefix,
-                        (unsigned long long)a->stats_events) == 0) {
-        redisReply *r1 = NULL, *r2 = NULL;
-        if (ww_redis_get_reply(a->redis, &r1) == 0 && ww_redis_get_reply(a->redis, &r2) == 0)
-            a->stats_events = a->stats_alerts = 0;
+                        (unsigned long long)a->stats_events) == 0 &&
+        ww_redis_append(a->redis, "HINCRBY %sstats:alert:versions %s %llu", a->d.cfg.prefix, ver,
+                        (unsigned long long)a->stats_version_events) == 0) {
+        redisReply *r1 = NULL, *r2 = NULL, *r3 = NULL;
+        if (ww_redis_get_reply(a->redis, &r1) == 0 && ww_redis_get_reply(a->redis, &r2) == 0 &&
+            ww_redis_get_reply(a->redis, &r3) == 0)
+            a->stats_events = a->stats_alerts = a->stats_version_events = 0;
         if (r1)
             freeReplyObject(r1);
         if (r2)
             freeReplyObject(r2);
+        if (r3)
+            freeReplyObject(r3);
     }
+}
+
+/* The rules that cost most since the rule set was loaded, as a JSON array
+ * (at most 10, most expensive first): rule, evals, hits, avg_us (sampled
+ * mean verification time), total_ms (estimated: evals x avg). Caller owns. */
+static char *slow_rules_json(alert_t *a)
+{
+    size_t n = 0;
+    uint64_t events = 0, cands = 0;
+    const ww_rule_cost_t *c = a->rules ? ww_rules_costs(a->scratch, a->rules, &n, &events, &cands) : NULL;
+    enum { TOP = 10 };
+    size_t top[TOP];
+    double top_cost[TOP];
+    size_t nt = 0;
+    for (size_t i = 0; c && i < n; i++) {
+        if (!c[i].timed)
+            continue;
+        double cost = (double)c[i].evals * ((double)c[i].timed_ns / (double)c[i].timed);
+        size_t pos = nt;
+        while (pos > 0 && top_cost[pos - 1] < cost)
+            pos--;
+        if (pos >= TOP)
+            continue;
+        size_t last = nt < TOP ? nt : TOP - 1;
+        for (size_t k = last; k > pos; k--) {
+            top[k] = top[k - 1];
+            top_cost[k] = top_cost[k - 1];
+        }
+        top[pos] = i;
+        top_cost[pos] = cost;
+        if (nt < TOP)
+            nt++;
+    }
+    json_t *arr = json_array();
+    for (size_t k = 0; k < nt; k++) {
+        const ww_rule_cost_t *x = &c[top[k]];
+        /* the shared list `wirewatch stats` shows: rule id -> us per verification */
+        redisReply *zr = ww_redis_cmd(a->redis, "ZADD %srules:slow %f %s", a->d.cfg.prefix,
+                                      (double)x->timed_ns / (double)x->timed / 1000.0,
+                                      ww_rules_get(a->rules, top[k])->id);
+        if (zr)
+            freeReplyObject(zr);
+        json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:f, s:f}", "rule", ww_rules_get(a->rules, top[k])->id,
+                                             "evals", (json_int_t)x->evals, "hits", (json_int_t)x->hits, "avg_us",
+                                             (double)x->timed_ns / (double)x->timed / 1000.0, "total_ms",
+                                             top_cost[k] / 1e6));
+    }
+    if (nt) {
+        redisReply *zr = ww_redis_cmd(a->redis, "PEXPIRE %srules:slow 60000", a->d.cfg.prefix);
+        if (zr)
+            freeReplyObject(zr);
+    }
+    char *s = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    char *out = ww_strdup(s ? s : "[]");
+    free(s);
+    (void)events;
+    (void)cands;
+    return out;
 }
 
 static void heartbeat(alert_t *a)
@@ -367,10 +409,21 @@ static void heartbeat(alert_t *a)
     if (now - last < 1000 || !ww_redis_connected(a->redis))
         return;
     last = now;
-    redisReply *r = ww_redis_cmd(a->redis, "HSET %s events %lld alerts %lld rules_version %s updated %lld",
+    uint64_t events = 0, cands = 0;
+    if (a->rules)
+        ww_rules_costs(a->scratch, a->rules, NULL, &events, &cands);
+    char *slow = slow_rules_json(a);
+    char cpe[32];
+    snprintf(cpe, sizeof cpe, "%.1f", events ? (double)cands / (double)events : 0.0);
+    redisReply *r = ww_redis_cmd(a->redis,
+                                 "HSET %s events %lld alerts %lld rules_version %s rules %lld candidates_per_event %s "
+                                 "slow %s updated %lld",
                                  a->worker_key, (long long)ww_metric_value(a->m_events),
                                  (long long)ww_metric_value(a->m_alerts),
-                                 a->rules ? ww_rules_version(a->rules) : "none", (long long)ww_now_ms());
+                                 a->rules ? ww_rules_version(a->rules) : "none",
+                                 (long long)(a->rules ? ww_rules_count(a->rules) : 0), cpe, slow,
+                                 (long long)ww_now_ms());
+    ww_free(slow);
     if (r)
         freeReplyObject(r);
     r = ww_redis_cmd(a->redis, "PEXPIRE %s 15000", a->worker_key);

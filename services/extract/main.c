@@ -81,6 +81,7 @@ static void process(extract_t *x, const char *buf, size_t len)
     for (int k = 0; k < WW_BAD__COUNT; k++)
         ww_metric_add(x->m_bad, bad[k]);
     size_t ents = 0;
+    int64_t t0 = ww_mono_us();
     for (long i = 0; i < n; i++) {
         ww_extract_event(x->x, x->scratch, evs[i]);
         ents += evs[i]->n_entities;
@@ -100,6 +101,7 @@ static void process(extract_t *x, const char *buf, size_t len)
     for (long i = 0; i < n; i++)
         ww_event_destroy(&evs[i]);
     ww_free(evs);
+    ww_stage_observe("extract", t0);
     ww_metric_add(x->m_events, (uint64_t)n);
     ww_metric_add(x->m_entities, ents);
     ww_metric_add(x->m_batches, 1);

@@ -21,12 +21,15 @@
 #include <unistd.h>
 
 #include "ww/alloc.h"
+#include "ww/archive.h"
 #include "ww/daemon.h"
 #include "ww/event.h"
 #include "ww/log.h"
 #include "ww/metrics.h"
 #include "ww/redis.h"
 #include "ww/zmqutil.h"
+
+#include "sources.h"
 
 #define MOD "ingest"
 
@@ -91,6 +94,8 @@ typedef struct {
     msgpack_sbuffer sbuf;
     ww_metric_t *m_received, *m_accepted, *m_duplicate, *m_bad[WW_BAD__COUNT], *m_repaired;
     ww_metric_t *m_batches, *m_redis_errors;
+    ww_archive_writer_t *archive; /* NULL: ingest.archive not configured */
+    ww_metric_t *m_archived, *m_archive_errors;
     uint64_t bad_pending[WW_BAD__COUNT]; /* bad counts not yet added to Redis stats */
 } ingest_t;
 
@@ -262,6 +267,28 @@ static void forward(ingest_t *in, ww_event_t **evs, size_t n)
     ww_metric_add(in->m_batches, 1);
 }
 
+/* Archives the accepted events (not replayed ones: they are in an archive
+ * already) and commits them under the fsync policy, before they are passed
+ * on. A failure is logged and counted; the events still go on. */
+static void archive_batch(ingest_t *in, ww_event_t **evs, size_t n)
+{
+    uint64_t k = 0;
+    bool failed = false;
+    for (size_t i = 0; i < n; i++) {
+        if (evs[i]->replay)
+            continue;
+        if (ww_archive_writer_append(in->archive, evs[i]) == 0)
+            k++;
+        else
+            failed = true;
+    }
+    if (k && ww_archive_writer_commit(in->archive) < 0)
+        failed = true;
+    ww_metric_add(in->m_archived, k);
+    if (failed)
+        ww_metric_add(in->m_archive_errors, 1);
+}
+
 static void register_metrics(ingest_t *in)
 {
     in->m_received = ww_metric_counter("wirewatch_ingest_received_total", "messages read from the intake");
@@ -270,6 +297,8 @@ static void register_metrics(ingest_t *in)
                                         "events dropped as duplicates within the dedup window");
     in->m_repaired = ww_metric_counter("wirewatch_ingest_repaired_total", "events repaired (UTF-8, types)");
     in->m_batches = ww_metric_counter("wirewatch_ingest_batches_total", "batches sent to extract workers");
+    in->m_archived = ww_metric_counter("wirewatch_ingest_archived_total", "events written to the archive");
+    in->m_archive_errors = ww_metric_counter("wirewatch_ingest_archive_errors_total", "failed archive writes");
     in->m_redis_errors = ww_metric_counter("wirewatch_redis_errors_total", "failed Redis round trips");
     for (int k = 1; k < WW_BAD__COUNT; k++) {
         char name[128];
@@ -300,7 +329,7 @@ static int run(ingest_t *in)
         if (rc < 0 && zmq_errno() != EINTR)
             break;
         size_t n = 0, bytes = 0;
-        int64_t now = ww_now_ms();
+        int64_t now = ww_now_ms(), t0 = ww_mono_us();
         /* drain what is queued, up to one batch */
         while (n < (size_t)batch_max && bytes < (size_t)cfg->max_message_bytes) {
             if (zmq_msg_recv(&msg, in->intake, ZMQ_DONTWAIT) < 0)
@@ -324,7 +353,10 @@ static int run(ingest_t *in)
             }
             ww_metric_add(in->m_duplicate, dups - d0);
             ww_metric_add(in->m_accepted, (uint64_t)acc);
+            if (in->archive)
+                archive_batch(in, evs, (size_t)acc);
             forward(in, evs, (size_t)acc);
+            ww_stage_observe("ingest", t0);
             for (long i = 0; i < acc; i++)
                 ww_event_destroy(&evs[i]);
             acc_pending += (uint64_t)acc;
@@ -376,6 +408,26 @@ int main(int argc, char **argv)
     snprintf(in.token_prefix, sizeof in.token_prefix, "%lx.%lx", (long)getpid(), (long)ww_now_ms());
     msgpack_sbuffer_init(&in.sbuf);
     register_metrics(&in);
+    if (cfg->ingest.archive) {
+        ww_archive_opts_t ao;
+        ww_archive_opts_default(&ao);
+        ao.segment_bytes = cfg->ingest.archive_segment_size;
+        ao.segment_ms = cfg->ingest.archive_segment_time_ms;
+        ww_archive_parse_fsync(cfg->ingest.archive_fsync, &ao); /* validated by the config loader */
+        ww_archive_recovery_t rec;
+        in.archive = ww_archive_writer_open(cfg->ingest.archive, &ao, &rec, err, sizeof err);
+        if (!in.archive) {
+            fprintf(stderr, "wirewatch-ingest: archive: %s\n", err);
+            msgpack_sbuffer_destroy(&in.sbuf);
+            ww_redis_destroy(&in.redis);
+            ww_daemon_finish(&in.d);
+            return 1;
+        }
+        if (rec.torn_bytes)
+            ww_warn(MOD, "msg=\"archive recovered: torn tail truncated\" segment=%s bytes=%llu records_kept=%llu",
+                    rec.segment, (unsigned long long)rec.torn_bytes, (unsigned long long)rec.records);
+        ww_info(MOD, "msg=\"archiving\" archive=%s fsync=%s", cfg->ingest.archive, cfg->ingest.archive_fsync);
+    }
 
     rc = 1;
     proxy_t results = {0}, alerts = {0};
@@ -405,7 +457,9 @@ int main(int argc, char **argv)
     ww_free(redacted);
     ww_redis_wait(in.redis, &ww_stop, -1);
     ww_daemon_ready("accepting events");
+    ww_sources_t *sources = ww_sources_start(in.zctx, in.intake, cfg); /* feeds, OPML, watched dirs */
     rc = run(&in) == 0 ? 0 : 1;
+    ww_sources_stop(&sources);
     ww_info(MOD, "msg=\"stopped\" received=%lld accepted=%lld", (long long)ww_metric_value(in.m_received),
             (long long)ww_metric_value(in.m_accepted));
 cleanup:
@@ -419,6 +473,7 @@ cleanup:
         zmq_close(in.dispatch);
     zmq_ctx_term(in.zctx);
     msgpack_sbuffer_destroy(&in.sbuf);
+    ww_archive_writer_close(&in.archive);
     ww_redis_destroy(&in.redis);
     ww_daemon_finish(&in.d);
     return rc;

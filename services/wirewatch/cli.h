@@ -30,7 +30,10 @@ int cmd_publish(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_archive(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 int cmd_ner(int argc, char **argv);
 
 /* Loads rules text into Redis (what `rules load` does). Returns 0 or -1 with

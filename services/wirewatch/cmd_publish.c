@@ -11,15 +11,18 @@
 #include "cli.h"
 #include "ww/alloc.h"
 #include "ww/event.h"
+#include "ww/feed.h"
 #include "ww/fileutil.h"
 #include "ww/zmqutil.h"
 
 static void pub_usage(FILE *f)
 {
-    fprintf(f, "Usage: wirewatch publish [FILE|-] [--format jsonl|text] [-c FILE]\n"
+    fprintf(f, "Usage: wirewatch publish [FILE|-] [--format jsonl|text|rss|atom] [-c FILE]\n"
                "Sends events to the intake endpoint (ingest.intake). FILE defaults to standard input.\n"
                "  jsonl  one JSON event object per line (SPEC keys: title, body, url, source, ...)\n"
-               "  text   the whole input is one article: first line the title, the rest the body\n");
+               "  text   the whole input is one article: first line the title, the rest the body\n"
+               "  rss, atom  a feed document (RSS 0.9x-2.0, RSS 1.0 or Atom: either name reads all three);\n"
+               "         every item is one event, source = FILE\n");
 }
 
 int cmd_publish(int argc, char **argv)
@@ -47,11 +50,9 @@ int cmd_publish(int argc, char **argv)
         pub_usage(stderr);
         return 2;
     }
-    if (strcmp(format, "jsonl") != 0 && strcmp(format, "text") != 0) {
-        if (strcmp(format, "rss") == 0 || strcmp(format, "atom") == 0)
-            fprintf(stderr, "wirewatch publish: --format %s is not available yet (feeds are polled by ingest: ingest.feeds)\n", format);
-        else
-            fprintf(stderr, "wirewatch publish: unknown --format '%s' (jsonl|text)\n", format);
+    bool is_feed = strcmp(format, "rss") == 0 || strcmp(format, "atom") == 0;
+    if (strcmp(format, "jsonl") != 0 && strcmp(format, "text") != 0 && !is_feed) {
+        fprintf(stderr, "wirewatch publish: unknown --format '%s' (jsonl|text|rss|atom)\n", format);
         return 2;
     }
     const char *path = optind < argc ? argv[optind] : "-";
@@ -97,6 +98,39 @@ int cmd_publish(int argc, char **argv)
                 sent++;
         }
         free(line);
+    } else if (is_feed) {
+        size_t len;
+        char *all = ww_stream_read(f, &len);
+        ww_feed_t *feed = NULL;
+        char err[200];
+        const char *src = strcmp(path, "-") == 0 ? "stdin" : path;
+        if (ww_feed_parse(all, len, NULL, NULL, &feed, err, sizeof err) < 0) {
+            fprintf(stderr, "%s: not a feed: %s\n", path, err);
+            skipped++;
+        } else {
+            if (feed->recovered)
+                fprintf(stderr, "%s: warning: not well-formed (%u repairs); recovered %zu items\n", path,
+                        feed->n_repairs, feed->n_items);
+            msgpack_sbuffer sb;
+            msgpack_sbuffer_init(&sb);
+            for (size_t k = feed->n_items; k-- > 0;) { /* oldest first */
+                ww_event_t *ev = ww_feed_item_to_event(feed, &feed->items[k], src);
+                if (!ev) {
+                    skipped++;
+                    continue;
+                }
+                msgpack_sbuffer_clear(&sb);
+                msgpack_packer pk;
+                msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+                ww_event_pack(&pk, ev, false);
+                if (zmq_send(push, sb.data, sb.size, 0) >= 0)
+                    sent++;
+                ww_event_destroy(&ev);
+            }
+            msgpack_sbuffer_destroy(&sb);
+            ww_feed_destroy(&feed);
+        }
+        ww_free(all);
     } else {
         size_t len;
         char *all = ww_stream_read(f, &len);

@@ -1,11 +1,25 @@
-/* cmd_rules.c - `wirewatch rules check|load`. */
+/* cmd_rules.c - `wirewatch rules check|load|test|explain`.
+ *
+ * test: an offline backtest. Events come from archives in event-time order;
+ * events without entities go through the extractor as live ones do; the
+ * rules are evaluated as by the alert worker, and every hit goes through the
+ * same firing decision (ww_alert_state_decide, the in-memory mirror of the
+ * worker's Redis script), so the same alert ids fire. fired_at is the event
+ * time (live: the wall clock). A summary of alerts per rule per day (UTC)
+ * follows (on stderr with --json).
+ * explain: for one event, every rule's verdict, node by node. */
 #include <getopt.h>
+#include <inttypes.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "ww/alert_state.h"
 #include "ww/alloc.h"
+#include "ww/archive.h"
+#include "ww/extract.h"
 #include "ww/fileutil.h"
 #include "ww/rules.h"
 
@@ -53,18 +67,221 @@ int cli_rules_store(ww_redis_t *r, const char *prefix, const char *path, char ve
     return rc;
 }
 
+/* The extractor for archived events without entities (loaded on first
+ * use, bundled defaults). */
+typedef struct {
+    ww_extractor_t *x;
+    ww_extract_scratch_t *s;
+    bool tried;
+} lazy_extract_t;
+
+static void enrich(lazy_extract_t *le, ww_event_t *ev)
+{
+    if (ev->n_entities)
+        return;
+    if (!le->tried) {
+        le->tried = true;
+        char err[512];
+        le->x = ww_extractor_new(NULL, NULL, err, sizeof err);
+        if (!le->x)
+            fprintf(stderr, "wirewatch rules: no extractor (%s): entity rules see no entities\n", err);
+        le->s = ww_extract_scratch_new();
+    }
+    if (le->x)
+        ww_extract_event(le->x, le->s, ev);
+}
+
+static void lazy_extract_free(lazy_extract_t *le)
+{
+    ww_extract_scratch_destroy(&le->s);
+    ww_extractor_destroy(&le->x);
+}
+
+/* Alerts of one rule on one day. */
+typedef struct {
+    size_t rule;
+    char day[11];
+    uint64_t n;
+} day_count_t;
+
+static int rules_test(const char *file, const char *const *archives, size_t n_arch, int64_t from, int64_t to,
+                      bool json)
+{
+    char err[1024];
+    ww_ruleset_t *rs = ww_rules_load_file(file, err, sizeof err);
+    if (!rs) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    ww_archive_reader_t *rd = ww_archive_reader_open(archives, n_arch, from, to, err, sizeof err);
+    if (!rd) {
+        fprintf(stderr, "wirewatch rules test: %s\n", err);
+        ww_rules_destroy(&rs);
+        return 2;
+    }
+    lazy_extract_t le = {0};
+    ww_alert_state_t *st = ww_alert_state_new();
+    ww_rules_scratch_t *s = ww_rules_scratch_new();
+    ww_hits_t hits;
+    ww_hits_init(&hits);
+    day_count_t *days = NULL;
+    size_t n_days = 0, cap_days = 0;
+    uint64_t events = 0, alerts = 0, suppressed[4] = {0};
+    ww_event_t *ev = NULL;
+    int r;
+    while ((r = ww_archive_reader_next(rd, &ev)) == 1) {
+        events++;
+        enrich(&le, ev);
+        ww_rules_eval(rs, ev, s, &hits);
+        int64_t t = ww_event_time(ev);
+        for (size_t h = 0; h < hits.n; h++) {
+            const ww_hit_t *hit = &hits.hits[h];
+            const char *keys[64];
+            size_t nk = ww_alert_hit_keys(hit, ev, keys, 64);
+            ww_fire_params_t fp;
+            ww_fire_params_from_rule(hit->rule, &fp);
+            for (size_t k = 0; k < nk; k++) {
+                ww_alert_t *a = ww_alert_from_hit(hit, ev, keys[k], t);
+                ww_alert_add_state_match(a, hit->rule, keys[k]);
+                ww_fire_t f = ww_alert_state_decide(st, a->id, hit->rule->id, keys[k], ev->id ? ev->id : "", t, &fp);
+                if (f != WW_FIRE_YES) {
+                    suppressed[f]++;
+                    ww_alert_destroy(&a);
+                    continue;
+                }
+                alerts++;
+                if (json) {
+                    char *j = ww_alert_to_json(a);
+                    printf("%s\n", j);
+                    ww_free(j);
+                } else {
+                    cli_print_alert(a, false);
+                }
+                time_t secs = (time_t)(t / 1000);
+                struct tm tm;
+                gmtime_r(&secs, &tm);
+                char day[11];
+                strftime(day, sizeof day, "%Y-%m-%d", &tm);
+                size_t i = 0;
+                while (i < n_days && !(days[i].rule == hit->rule_index && strcmp(days[i].day, day) == 0))
+                    i++;
+                if (i == n_days) {
+                    WW_GROW(days, cap_days, n_days + 1);
+                    days[n_days].rule = hit->rule_index;
+                    memcpy(days[n_days].day, day, sizeof day);
+                    days[n_days++].n = 0;
+                }
+                days[i].n++;
+                ww_alert_destroy(&a);
+            }
+        }
+        ww_event_destroy(&ev);
+    }
+    FILE *out = json ? stderr : stdout;
+    fprintf(out, "\n%" PRIu64 " events, %" PRIu64 " alerts (suppressed: %" PRIu64 " duplicate, %" PRIu64
+            " below threshold/spike, %" PRIu64 " cooldown), rules version %s\n",
+            events, alerts, suppressed[WW_FIRE_DUPLICATE], suppressed[WW_FIRE_BELOW], suppressed[WW_FIRE_COOLDOWN],
+            ww_rules_version(rs));
+    if (n_days) {
+        fprintf(out, "%-32s %-10s %8s\n", "rule", "day", "alerts");
+        for (size_t ri = 0; ri < ww_rules_count(rs); ri++)
+            for (size_t i = 0; i < n_days; i++)
+                if (days[i].rule == ri)
+                    fprintf(out, "%-32s %-10s %8" PRIu64 "\n", ww_rules_get(rs, ri)->id, days[i].day, days[i].n);
+    }
+    int rc = r < 0 ? 1 : 0;
+    if (r < 0)
+        fprintf(stderr, "wirewatch rules test: reading the archive failed\n");
+    ww_free(days);
+    ww_hits_deinit(&hits);
+    ww_rules_scratch_destroy(&s);
+    ww_alert_state_destroy(&st);
+    lazy_extract_free(&le);
+    ww_archive_reader_close(&rd);
+    ww_rules_destroy(&rs);
+    return rc;
+}
+
+static int rules_explain(const char *file, const char *const *archives, size_t n_arch, const char *event_id)
+{
+    char err[1024];
+    ww_ruleset_t *rs = ww_rules_load_file(file, err, sizeof err);
+    if (!rs) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    ww_archive_reader_t *rd = ww_archive_reader_open(archives, n_arch, 0, INT64_MAX, err, sizeof err);
+    if (!rd) {
+        fprintf(stderr, "wirewatch rules explain: %s\n", err);
+        ww_rules_destroy(&rs);
+        return 2;
+    }
+    ww_event_t *ev = NULL, *found = NULL;
+    while (!found && ww_archive_reader_next(rd, &ev) == 1) {
+        if (ev->id && strcmp(ev->id, event_id) == 0)
+            found = ev;
+        else
+            ww_event_destroy(&ev);
+    }
+    ww_archive_reader_close(&rd);
+    if (!found) {
+        fprintf(stderr, "wirewatch rules explain: event %s is not in the archive\n", event_id);
+        ww_rules_destroy(&rs);
+        return 1;
+    }
+    lazy_extract_t le = {0};
+    enrich(&le, found);
+    ww_rules_scratch_t *s = ww_rules_scratch_new();
+    printf("event %s: \"%s\" (%zu entities)\n", found->id, found->title ? found->title : "", found->n_entities);
+    for (size_t i = 0; i < found->n_entities; i++) {
+        const ww_entity_t *e = &found->entities[i];
+        printf("  entity %s \"%s\" as \"%s\" in %s %u-%u\n", ww_ent_type_name(e->type) ? ww_ent_type_name(e->type) : "?",
+               e->canonical ? e->canonical : "", e->text ? e->text : "", ww_field_name(e->field), e->start, e->end);
+    }
+    size_t matched_n = 0;
+    for (size_t i = 0; i < ww_rules_count(rs); i++) {
+        const ww_rule_t *r = ww_rules_get(rs, i);
+        bool cand = ww_rules_is_candidate(rs, found, s, i);
+        bool m = false;
+        char *text = ww_rules_explain(rs, i, found, s, &m);
+        matched_n += m;
+        printf("\nrule %s (line %d): %s%s\n", r->id, r->line, m ? "MATCHES" : "does not match",
+               cand ? "" : " (not a candidate: the index found none of its trigger terms)");
+        if (m && (r->threshold.on || r->spike.on || r->cooldown_ms))
+            printf("  (whether it fires also depends on %s: see 'wirewatch rules test')\n",
+                   r->threshold.on ? "the threshold window" : r->spike.on ? "the spike baseline" : "its cooldown");
+        fputs(text, stdout);
+        ww_free(text);
+    }
+    printf("\n%zu of %zu rules match\n", matched_n, ww_rules_count(rs));
+    ww_rules_scratch_destroy(&s);
+    lazy_extract_free(&le);
+    ww_event_destroy(&found);
+    ww_rules_destroy(&rs);
+    return 0;
+}
+
 static void rules_usage(FILE *f)
 {
     fprintf(f, "Usage: wirewatch rules check FILE\n"
                "       wirewatch rules load FILE [-c FILE] [--redis URL]\n"
+               "       wirewatch rules test FILE --archive ARCHIVE... [--json] [--from T] [--to T]\n"
+               "       wirewatch rules explain FILE --archive ARCHIVE... --event ID\n"
                "check validates a rules file (errors name FILE:LINE:COL; exit 2 when invalid);\n"
-               "load stores it in Redis, where running alert workers pick it up within a second.\n");
+               "load stores it in Redis, where running alert workers pick it up within a second;\n"
+               "test replays archives through the rules offline (no daemons, no Redis; event time);\n"
+               "explain says for every rule why it did or did not match one archived event.\n");
 }
 
 int cmd_rules(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"redis", required_argument, NULL, 'r'},
+                                         {"archive", required_argument, NULL, 'a'},
+                                         {"event", required_argument, NULL, 'e'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"from", required_argument, NULL, 'F'},
+                                         {"to", required_argument, NULL, 'T'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     if (argc < 2) {
@@ -75,11 +292,29 @@ int cmd_rules(int argc, char **argv)
     cli_common_t cc;
     memset(&cc, 0, sizeof cc);
     int c;
+    const char *archives[64];
+    size_t n_arch = 0;
+    const char *event_id = NULL;
+    bool json = false;
+    int64_t from = 0, to = INT64_MAX;
     optind = 1;
     while ((c = getopt_long(argc - 1, argv + 1, "c:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c': cc.config_path = optarg; break;
         case 'r': cc.redis_url = optarg; break;
+        case 'a':
+            if (n_arch < 64)
+                archives[n_arch++] = optarg;
+            break;
+        case 'e': event_id = optarg; break;
+        case 'j': json = true; break;
+        case 'F':
+        case 'T':
+            if (ww_archive_parse_time(optarg, c == 'F' ? &from : &to) < 0) {
+                fprintf(stderr, "wirewatch rules: bad time '%s'\n", optarg);
+                return 2;
+            }
+            break;
         case 'h': rules_usage(stdout); return 0;
         default: rules_usage(stderr); return 2;
         }
@@ -99,6 +334,14 @@ int cmd_rules(int argc, char **argv)
         printf("%s: ok, %zu rules, version %s\n", file, ww_rules_count(rs), ww_rules_version(rs));
         ww_rules_destroy(&rs);
         return 0;
+    }
+    if (strcmp(sub, "test") == 0 || strcmp(sub, "explain") == 0) {
+        if (n_arch == 0 || (strcmp(sub, "explain") == 0 && !event_id)) {
+            rules_usage(stderr);
+            return 2;
+        }
+        return strcmp(sub, "test") == 0 ? rules_test(file, archives, n_arch, from, to, json)
+                                        : rules_explain(file, archives, n_arch, event_id);
     }
     if (strcmp(sub, "load") == 0) {
         if (cli_load_config(&cc) != 0)

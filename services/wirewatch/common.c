@@ -4,12 +4,18 @@
 
 #include "cli.h"
 #include "ww/alloc.h"
+#include "ww/zmqutil.h"
 
 int cli_load_config(cli_common_t *c)
 {
     char err[512];
     if (ww_config_resolve(&c->cfg, c->config_path, c->redis_url, err, sizeof err) < 0) {
         fprintf(stderr, "wirewatch: %s\n", err);
+        return 2;
+    }
+    if (ww_zmq_security_init(&c->cfg, err, sizeof err) < 0) { /* CurveZMQ keys (SPEC §7) */
+        fprintf(stderr, "wirewatch: %s\n", err);
+        ww_config_free(&c->cfg);
         return 2;
     }
     return 0;

@@ -18,9 +18,13 @@ static void usage(FILE *f)
             "  rules check FILE                                   validate a rules file\n"
             "  rules load FILE                                    store rules in Redis (workers switch live)\n"
             "  extract [FILE|-] [--json]                          run the extractor on plain text\n"
-            "  stats                                              counters, workers, Redis health\n"
+            "  stats [--watch [SEC]] [--json]                     the whole pipeline on one screen\n"
+            "  keygen [--out PREFIX] [--force]                    write a CurveZMQ key pair\n"
             "  ner --conll FILE | --eval FILE | --train TRAIN --dev DEV --out MODEL   the NER model\n"
             "  config check FILE | config reference               validate a config / print every key\n"
+            "  archive ls|cat|verify ARCHIVE... [--from T] [--to T]  list, print (JSON lines) or check archives\n"
+            "  archive import FILE.jsonl... --out ARCHIVE          write events into an archive as ingest would\n"
+            "  replay ARCHIVE... [--speed X | --max] [--from T] [--to T]  feed archived events back to ingest\n"
             "  version                                            print the version\n\n"
             "Every command accepts -c FILE (or $WIREWATCH_CONFIG) and --redis URL (or $WIREWATCH_REDIS_URL).\n"
             "Run 'wirewatch COMMAND --help' for a command's options.\n");
@@ -39,8 +43,9 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {{"up", cmd_up},       {"subscribe", cmd_subscribe}, {"publish", cmd_publish},
-                {"rules", cmd_rules}, {"extract", cmd_extract},     {"stats", cmd_stats},
-                {"config", cmd_config},   {"ner", cmd_ner}};
+                {"rules", cmd_rules}, {"extract", cmd_extract},     {"stats", cmd_stats}, {"keygen", cmd_keygen},
+                {"config", cmd_config},   {"ner", cmd_ner},
+                {"archive", cmd_archive}, {"replay", cmd_replay}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0)
             return cmds[i].fn(argc - 1, argv + 1);
