@@ -115,6 +115,10 @@ static const ww_conf_key_t ww_conf_keys[] = {
         "User-Agent header of feed requests."),
     NUM("ingest.feed_concurrency", WW_CT_INT, 32, 1, 4096, ingest.feed_concurrency,
         "Most feed requests in flight at once."),
+    NUM("ingest.redeliver_after", WW_CT_DURATION, 30 * WW_MS_S, 100, WW_MS_D, ingest.redeliver_after_ms,
+        "An accepted event that the alert stage has not finished within this (its worker died) is dispatched again."),
+    NUM("ingest.max_inflight", WW_CT_INT, 100000, 1, 100000000, ingest.max_inflight,
+        "Events in flight (accepted, not yet finished by the alert stage) before ingest stops reading the intake."),
 
     STR("extract.model", WW_CV_NONEMPTY, true, NULL, extract.model,
         "NER model file; none: the model the project ships."),

@@ -11,6 +11,7 @@
  * mentions are handed to the event in field/offset order. */
 #include "ww/extract.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 
 #include "ww/alloc.h"
 #include "ww/gazetteer.h"
+#include "ww/keywords.h"
 #include "ww/log.h"
 #include "ww/ner.h"
 #include "ww/paths.h"
@@ -252,6 +254,7 @@ struct ww_extractor {
     ww_gazetteer_t *gaz; /* owned */
     umap_t wc;           /* token hash -> WC_* bits */
     ww_ner_model_t *ner; /* trained labeller for PER/ORG/LOC/MISC (owned), NULL: rules */
+    ww_df_t *df;         /* built-in document frequencies (owned), NULL: none */
 };
 
 /* gap classes: what lies between token i-1 and token i */
@@ -288,11 +291,12 @@ typedef struct {
 } mention_t;
 
 typedef struct {
-    uint64_t key;     /* term key */
+    uint64_t key;     /* term key (keywords.h) */
     uint32_t count;   /* occurrences */
-    uint32_t ref;     /* field << 31 | token index of the first occurrence */
-    uint8_t bigram;   /* 1 for two-word phrases */
-    const char *term; /* term text (into fold buffers or scratch kwbuf) */
+    uint32_t ref;     /* field << 31 | token index of the first word of the first occurrence */
+    uint8_t nw;       /* words: 1, or 2-3 for phrases */
+    const char *term; /* term text (into fold buffers or scratch kwbuf), set when eligible */
+    double score;     /* TF-IDF */
 } kw_t;
 
 struct ww_extract_scratch {
@@ -313,8 +317,11 @@ struct ww_extract_scratch {
     umap_t map2;
     kw_t *kw;                   /* keyword candidates */
     size_t nkw, cap_kw;
-    char *kwbuf;                /* bigram strings */
+    char *kwbuf;                /* phrase strings */
     size_t kwlen, kwcap;
+    ww_term_t *terms;           /* distinct document-frequency terms of the last event */
+    size_t nterms, cap_terms;
+    const ww_df_t *live;        /* live document frequencies (borrowed), NULL: none */
     /* trained labeller: title + "\n\n" + body as one document */
     ww_ner_scratch_t *ner;      /* labeller scratch (created on first use) */
     char *ndoc;                 /* the joined text */
@@ -354,6 +361,39 @@ static int load_ner(const char *model_path, ww_ner_model_t **out, char *err, siz
     return 0;
 }
 
+#define DF_BUNDLED "keywords/idf.tsv"
+
+/* The bundled document frequencies, or NULL (keywords then score by plain TF). */
+static ww_df_t *load_df(void)
+{
+    char *path = ww_data_path(DF_BUNDLED);
+    if (!path)
+        return NULL;
+    char e[512];
+    ww_df_t *df = ww_df_load(path, e, sizeof e);
+    if (!df)
+        ww_warn("extract", "msg=\"keywords score by term frequency only\" error=\"%s\"", e);
+    ww_free(path);
+    return df;
+}
+
+void ww_extractor_set_df(ww_extractor_t *x, ww_df_t *df)
+{
+    ww_df_destroy(&x->df);
+    x->df = df;
+}
+
+void ww_extract_scratch_set_live_df(ww_extract_scratch_t *s, const ww_df_t *live)
+{
+    s->live = live;
+}
+
+size_t ww_extract_doc_terms(const ww_extract_scratch_t *s, const ww_term_t **terms)
+{
+    *terms = s->terms;
+    return s->nterms;
+}
+
 ww_extractor_t *ww_extractor_new(const char *gazetteer_path, const char *model_path, char *err,
                                  size_t errlen)
 {
@@ -387,6 +427,7 @@ ww_extractor_t *ww_extractor_new(const char *gazetteer_path, const char *model_p
     ww_extractor_t *x = ww_calloc(1, sizeof *x);
     x->gaz = g;
     x->ner = ner;
+    x->df = load_df();
     size_t n = sizeof word_classes / sizeof word_classes[0];
     umap_reset(&x->wc, n);
     for (size_t i = 0; i < n; i++) {
@@ -402,6 +443,7 @@ void ww_extractor_destroy(ww_extractor_t **xp)
         return;
     ww_gazetteer_destroy(&(*xp)->gaz);
     ww_ner_free(&(*xp)->ner);
+    ww_df_destroy(&(*xp)->df);
     umap_free(&(*xp)->wc);
     ww_free(*xp);
     *xp = NULL;
@@ -432,6 +474,7 @@ void ww_extract_scratch_destroy(ww_extract_scratch_t **sp)
     umap_free(&s->map2);
     ww_free(s->kw);
     ww_free(s->kwbuf);
+    ww_free(s->terms);
     ww_ner_scratch_destroy(&s->ner);
     ww_free(s->ndoc);
     ww_free(s->ntok);
@@ -1236,9 +1279,11 @@ static void find_names_ner(const ww_extractor_t *x, ww_extract_scratch_t *s)
     if ((uint64_t)tl + bl + 2 >= UINT32_MAX)
         return;
     WW_GROW(s->ndoc, s->ndoc_cap, tl + bl + 3);
-    memcpy(s->ndoc, s->txt[WW_FIELD_TITLE], tl);
+    if (tl) /* an absent field is NULL: memcpy must not see it, even for 0 bytes */
+        memcpy(s->ndoc, s->txt[WW_FIELD_TITLE], tl);
     memcpy(s->ndoc + tl, "\n\n", 2);
-    memcpy(s->ndoc + tl + 2, s->txt[WW_FIELD_BODY], bl);
+    if (bl)
+        memcpy(s->ndoc + tl + 2, s->txt[WW_FIELD_BODY], bl);
     s->ndoc[tl + 2 + bl] = '\0';
     size_t n = ww_ner_tokenize(s->ndoc, tl + 2 + bl, &s->ntok, &s->ntok_cap);
     if (!n)
@@ -1291,7 +1336,8 @@ static uint32_t sbuf_add(ww_extract_scratch_t *s, const char *p, size_t n)
 {
     WW_GROW(s->sbuf, s->scap, s->slen + n + 1);
     uint32_t off = (uint32_t)s->slen;
-    memcpy(s->sbuf + off, p, n);
+    if (n)
+        memcpy(s->sbuf + off, p, n);
     s->sbuf[off + n] = '\0';
     s->slen += n + 1;
     return off;
@@ -1438,7 +1484,8 @@ static int cmp_mention(const void *a, const void *b)
 static const char *tmp_copy(ww_extract_scratch_t *s, const char *p, size_t n)
 {
     WW_GROW(s->tmp, s->tmp_cap, n + 1);
-    memcpy(s->tmp, p, n);
+    if (n)
+        memcpy(s->tmp, p, n);
     s->tmp[n] = '\0';
     return s->tmp;
 }
@@ -1613,8 +1660,8 @@ static void find_quotes(ww_extract_scratch_t *s, ww_event_t *ev, size_t lo_m)
 
 /* ---- keywords --------------------------------------------------------------------- */
 
-#define KW_MAX 10
-#define KW_PHRASES 5
+#define KW_MAX 10    /* words */
+#define KW_PHRASES 5 /* phrases of 2-3 words, each repeated in the document */
 
 static bool kw_word(const ww_extract_scratch_t *s, int f, size_t i)
 {
@@ -1622,88 +1669,118 @@ static bool kw_word(const ww_extract_scratch_t *s, int f, size_t i)
     return !(t->flags & WW_TOK_HAS_DIGIT) && t->fold_len >= 3 && !(s->ti[f][i].wc & WC_STOP);
 }
 
+/* Higher score first, then the term. */
 static int cmp_kw(const void *a, const void *b)
 {
     const kw_t *x = a, *y = b;
-    if (x->count != y->count)
-        return x->count > y->count ? -1 : 1;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
     return strcmp(x->term, y->term);
 }
 
-static void find_keywords(ww_extract_scratch_t *s, ww_event_t *ev)
+/* Counts term key at token ref (nw words) in the candidate table. */
+static void kw_count(ww_extract_scratch_t *s, uint64_t key, uint32_t ref, uint8_t nw)
+{
+    uint32_t *v = umap_put(&s->map, key, UINT32_MAX);
+    if (*v == UINT32_MAX) {
+        WW_GROW(s->kw, s->cap_kw, s->nkw + 1);
+        s->kw[s->nkw] = (kw_t){key, 0, ref, nw, NULL, 0};
+        *v = (uint32_t)s->nkw++;
+    }
+    s->kw[*v].count++;
+}
+
+/* Keywords by TF-IDF: candidates are words of 3+ letters that are not
+ * function words, and phrases of 2-3 such words with nothing but a space,
+ * hyphen, apostrophe or initial's period between them. Score
+ * (1 + ln tf) * idf, idf over the built-in and live document frequencies
+ * (plain TF when neither has counted a document); phrases must repeat. The
+ * best KW_MAX words and KW_PHRASES phrases go to the event, scores divided by
+ * the best one. Also leaves the document's distinct terms in s->terms. */
+static void find_keywords(const ww_extractor_t *x, ww_extract_scratch_t *s, ww_event_t *ev)
 {
     size_t total = s->tk[0].n + s->tk[1].n;
-    umap_reset(&s->map, total * 2);
+    umap_reset(&s->map, total * 3);
     s->nkw = 0;
     s->kwlen = 0;
+    s->nterms = 0;
     for (int f = 0; f < 2; f++) {
         const ww_tokens_t *tk = &s->tk[f];
+        const tinfo_t *ti = s->ti[f];
+        uint32_t run = 0; /* candidate words ending at i-1, joined */
         for (size_t i = 0; i < tk->n; i++) {
-            if (!kw_word(s, f, i))
+            if (!kw_word(s, f, i)) {
+                run = 0;
                 continue;
+            }
+            if (run && ti[i].gap == GAP_OTHER)
+                run = 0;
             uint64_t h = tk->toks[i].hash;
-            uint32_t *v = umap_put(&s->map, h, UINT32_MAX);
-            if (*v == UINT32_MAX) {
-                WW_GROW(s->kw, s->cap_kw, s->nkw + 1);
-                s->kw[s->nkw] = (kw_t){h, 0, (uint32_t)f << 31 | (uint32_t)i, 0, NULL};
-                *v = (uint32_t)s->nkw++;
-            }
-            s->kw[*v].count++;
-            /* two-word phrase with the previous word */
-            if (i > 0 && s->ti[f][i].gap != GAP_OTHER && kw_word(s, f, i - 1)) {
-                uint64_t ph = mix64(tk->toks[i - 1].hash * 31 + 7) ^ h;
-                v = umap_put(&s->map, ph, UINT32_MAX);
-                if (*v == UINT32_MAX) {
-                    WW_GROW(s->kw, s->cap_kw, s->nkw + 1);
-                    s->kw[s->nkw] = (kw_t){ph, 0, (uint32_t)f << 31 | (uint32_t)(i - 1), 1, NULL};
-                    *v = (uint32_t)s->nkw++;
-                }
-                s->kw[*v].count++;
-            }
+            uint32_t ref = (uint32_t)f << 31;
+            kw_count(s, h, ref | (uint32_t)i, 1);
+            if (run >= 1)
+                kw_count(s, ww_df_phrase_key(tk->toks[i - 1].hash, h), ref | (uint32_t)(i - 1), 2);
+            if (run >= 2)
+                kw_count(s,
+                         ww_df_phrase_key(ww_df_phrase_key(tk->toks[i - 2].hash, tk->toks[i - 1].hash), h),
+                         ref | (uint32_t)(i - 2), 3);
+            run++;
         }
     }
-    /* term strings: words point into the fold buffers, phrases are built */
+    /* eligible terms: their text, their score; the rest drop out */
     size_t need = 0;
     for (size_t k = 0; k < s->nkw; k++) {
-        kw_t *w = &s->kw[k];
-        if (w->bigram && w->count >= 2) {
+        const kw_t *w = &s->kw[k];
+        if (w->nw > 1 && w->count >= 2) {
             int f = (int)(w->ref >> 31);
             size_t i = w->ref & 0x7fffffffu;
-            need += s->tk[f].toks[i].fold_len + s->tk[f].toks[i + 1].fold_len + 2;
+            for (size_t j = 0; j < w->nw; j++)
+                need += s->tk[f].toks[i + j].fold_len + 1;
         }
     }
     WW_GROW(s->kwbuf, s->kwcap, need + 1);
+    size_t ne = 0;
     for (size_t k = 0; k < s->nkw; k++) {
-        kw_t *w = &s->kw[k];
-        int f = (int)(w->ref >> 31);
-        size_t i = w->ref & 0x7fffffffu;
-        if (!w->bigram) {
-            w->term = ww_token_fold(&s->tk[f], i);
-        } else if (w->count >= 2) {
+        kw_t w = s->kw[k];
+        int f = (int)(w.ref >> 31);
+        size_t i = w.ref & 0x7fffffffu;
+        if (w.nw == 1) {
+            w.term = ww_token_fold(&s->tk[f], i);
+        } else if (w.count >= 2) {
             char *d = s->kwbuf + s->kwlen;
-            int n = sprintf(d, "%s %s", ww_token_fold(&s->tk[f], i), ww_token_fold(&s->tk[f], i + 1));
-            w->term = d;
-            s->kwlen += (size_t)n + 1;
+            size_t n = 0;
+            for (size_t j = 0; j < w.nw; j++) {
+                const ww_token_t *t = &s->tk[f].toks[i + j];
+                if (j)
+                    d[n++] = ' ';
+                memcpy(d + n, s->tk[f].fold + t->fold_off, t->fold_len);
+                n += t->fold_len;
+            }
+            d[n] = '\0';
+            w.term = d;
+            s->kwlen += n + 1;
         } else {
-            w->term = "";
-        }
-    }
-    qsort(s->kw, s->nkw, sizeof *s->kw, cmp_kw);
-    uint32_t maxc = 0;
-    for (size_t k = 0; k < s->nkw; k++)
-        if (!s->kw[k].bigram && s->kw[k].count > maxc)
-            maxc = s->kw[k].count;
-    size_t words = 0, phrases = 0;
-    for (size_t k = 0; k < s->nkw; k++) {
-        kw_t *w = &s->kw[k];
-        bool take = w->bigram ? (w->count >= 2 && phrases < KW_PHRASES) : words < KW_MAX;
-        if (!take)
             continue;
-        ww_event_add_keyword(ev, w->term, (double)w->count / (double)maxc);
-        if (w->bigram)
-            phrases++;
-        else
-            words++;
+        }
+        w.score = (1.0 + log((double)w.count)) * ww_df_idf(x->df, s->live, w.key);
+        s->kw[ne++] = w;
+    }
+    s->nkw = ne;
+    WW_GROW(s->terms, s->cap_terms, ne + 1);
+    for (size_t k = 0; k < ne; k++)
+        s->terms[k] = (ww_term_t){s->kw[k].term, s->kw[k].key};
+    s->nterms = ne;
+    if (s->nkw > 1)
+        qsort(s->kw, s->nkw, sizeof *s->kw, cmp_kw);
+    size_t words = 0, phrases = 0;
+    double best = s->nkw ? s->kw[0].score : 1.0;
+    for (size_t k = 0; k < s->nkw && (words < KW_MAX || phrases < KW_PHRASES); k++) {
+        const kw_t *w = &s->kw[k];
+        size_t *taken = w->nw > 1 ? &phrases : &words;
+        if (*taken >= (w->nw > 1 ? KW_PHRASES : KW_MAX))
+            continue;
+        (*taken)++;
+        ww_event_add_keyword(ev, w->term, w->score / best);
     }
 }
 
@@ -1746,7 +1823,8 @@ int ww_extract_event(const ww_extractor_t *x, ww_extract_scratch_t *s, ww_event_
         if (f == WW_FIELD_BODY)
             nbody = s->nm;
     }
-    qsort(s->m, s->nm, sizeof *s->m, cmp_mention);
+    if (s->nm > 1)
+        qsort(s->m, s->nm, sizeof *s->m, cmp_mention);
     resolve(s);
     size_t lo_body = 0;
     while (lo_body < s->nm && s->m[lo_body].field != WW_FIELD_BODY)
@@ -1760,6 +1838,6 @@ int ww_extract_event(const ww_extractor_t *x, ww_extract_scratch_t *s, ww_event_
                             (ww_field_t)m->field, m->start, m->end, m->count);
     }
     find_quotes(s, ev, lo_body);
-    find_keywords(s, ev);
+    find_keywords(x, s, ev);
     return 0;
 }

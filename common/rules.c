@@ -30,6 +30,7 @@
 #include "rules_internal.h"
 #include "ww/alloc.h"
 #include "ww/config.h"
+#include "ww/paths.h"
 #include "ww/text.h"
 
 /* ======================================================================== */
@@ -321,12 +322,142 @@ static const char *const rs_stop[] = {
     "would", "year", "years", "you", "pct", "mln", "billion", "million", "percent", "told",
     "reuters", "government", "today", "yesterday", "according", "official", "officials"};
 
+/* How often news text contains a word: the bundled document frequencies of
+ * the keyword extractor (data/keywords/idf.tsv: "#docs\tN", then
+ * "word\tdocuments", one a line; phrases are skipped). Used only to choose
+ * triggers: a rule is filed under its rarest key, so a rule like
+ * `restructur* AND (shares OR sales)` is filed under the prefix (1.7% of
+ * articles) rather than under two words found in a quarter of them. */
+typedef struct {
+    double docs;       /* documents counted; 0: no table (rule-set heuristics only) */
+    uint64_t *h;       /* word hash (ww_rx_word_hash) -> documents, open addressing */
+    uint32_t *c;       /* 0: empty slot */
+    size_t mask;
+    char **sorted;     /* the words, sorted bytewise (prefix ranges) */
+    uint32_t *sorted_c;
+    size_t n;
+} rs_news_t;
+
+static int rs_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void rs_news_free(rs_news_t *nw)
+{
+    for (size_t i = 0; i < nw->n; i++)
+        ww_free(nw->sorted[i]);
+    ww_free(nw->sorted);
+    ww_free(nw->sorted_c);
+    ww_free(nw->h);
+    ww_free(nw->c);
+    memset(nw, 0, sizeof *nw);
+}
+
+/* Loads the bundled table into nw; without it nw->docs stays 0. */
+static void rs_news_load(rs_news_t *nw)
+{
+    memset(nw, 0, sizeof *nw);
+    char *path = ww_data_path("keywords/idf.tsv");
+    FILE *f = path ? fopen(path, "r") : NULL;
+    ww_free(path);
+    if (!f)
+        return;
+    char *line = NULL;
+    size_t lcap = 0, cap = 0;
+    ssize_t got;
+    while ((got = getline(&line, &lcap, f)) > 0) {
+        char *tab = strchr(line, '\t');
+        if (!tab)
+            continue;
+        *tab = '\0';
+        long long cnt = strtoll(tab + 1, NULL, 10);
+        if (strcmp(line, "#docs") == 0) {
+            nw->docs = (double)cnt;
+            continue;
+        }
+        if (!line[0] || strchr(line, ' ') || cnt <= 0)
+            continue;
+        if (nw->n + 1 > cap) {
+            size_t c2 = cap;
+            WW_GROW(nw->sorted, c2, nw->n + 1);
+            WW_GROW(nw->sorted_c, cap, nw->n + 1);
+        }
+        /* the count travels after the word's NUL so that sorting keeps them together */
+        size_t wl = strlen(line);
+        char *w = ww_malloc(wl + 1 + sizeof(uint32_t));
+        memcpy(w, line, wl + 1);
+        uint32_t c32 = cnt > UINT32_MAX ? UINT32_MAX : (uint32_t)cnt;
+        memcpy(w + wl + 1, &c32, sizeof c32);
+        nw->sorted[nw->n++] = w;
+    }
+    free(line);
+    fclose(f);
+    if (nw->docs <= 0 || nw->n == 0) {
+        rs_news_free(nw);
+        return;
+    }
+    qsort(nw->sorted, nw->n, sizeof *nw->sorted, rs_cmp_str);
+    size_t size = 16;
+    while (size < nw->n * 2)
+        size *= 2;
+    nw->h = ww_calloc(size, sizeof *nw->h);
+    nw->c = ww_calloc(size, sizeof *nw->c);
+    nw->mask = size - 1;
+    for (size_t i = 0; i < nw->n; i++) {
+        size_t wl = strlen(nw->sorted[i]);
+        memcpy(&nw->sorted_c[i], nw->sorted[i] + wl + 1, sizeof(uint32_t));
+        uint64_t h = ww_rx_word_hash(nw->sorted[i], wl);
+        size_t slot = (size_t)h & nw->mask;
+        while (nw->c[slot] && nw->h[slot] != h)
+            slot = (slot + 1) & nw->mask;
+        nw->h[slot] = h;
+        nw->c[slot] = nw->sorted_c[i];
+    }
+}
+
+/* Share of news articles containing the folded word w (0 when unknown). */
+static double rs_news_word(const rs_news_t *nw, const char *w, size_t len)
+{
+    if (!nw || nw->docs <= 0)
+        return 0;
+    uint64_t h = ww_rx_word_hash(w, len);
+    size_t slot = (size_t)h & nw->mask;
+    while (nw->c[slot]) {
+        if (nw->h[slot] == h)
+            return nw->c[slot] / nw->docs;
+        slot = (slot + 1) & nw->mask;
+    }
+    return 0;
+}
+
+/* Share of news articles containing a word that starts with the folded
+ * prefix p (the sum over such words, at most 1). */
+static double rs_news_prefix(const rs_news_t *nw, const char *p, size_t len)
+{
+    if (!nw || nw->docs <= 0)
+        return 0;
+    size_t lo = 0, hi = nw->n;
+    while (lo < hi) { /* first word >= p */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strncmp(nw->sorted[mid], p, len) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    double sum = 0;
+    for (size_t i = lo; i < nw->n && strncmp(nw->sorted[i], p, len) == 0 && sum < nw->docs; i++)
+        sum += nw->sorted_c[i];
+    return sum >= nw->docs ? 1.0 : sum / nw->docs;
+}
+
 /* Document frequencies of terms across the rule set (how many term nodes
- * use a key): a key many rules share is usually a common word. */
+ * use a key), and the news frequencies when available. */
 typedef struct {
     uint64_t *h;
     uint32_t *c;
     size_t mask;
+    const rs_news_t *news; /* may have docs == 0 */
 } rs_df_t;
 
 static uint32_t *rs_df_slot(rs_df_t *df, uint64_t h)
@@ -389,13 +520,18 @@ static rs_key_t rs_word_key(const rs_df_t *df, const ww_rx_term_t *t, uint32_t i
     rs_key_t k = {0};
     const char *w = t->w[i];
     uint32_t len = t->len[i];
+    /* with news frequencies, a key's cost is mostly 1e5 x the share of
+     * articles containing it (rule-set sharing breaks ties) */
+    bool news = df->news && df->news->docs > 0;
     if (t->prefix && i == t->n - 1) {
         k.kind = RS_KEY_PREFIX;
         k.hash = rs_pfx_hash(w, len);
         k.len = len > RS_PFX_MAXLEN ? RS_PFX_MAXLEN : len;
         k.b0 = (unsigned char)w[0];
         k.b1 = len >= 2 ? (unsigned char)w[1] : 0;
-        k.cost = 10.0 + rs_df_get(df, k.hash) + (len <= 2 ? 50000.0 : len == 3 ? 5000.0 : 2000.0 / len);
+        k.cost = (news ? 1e5 * rs_news_prefix(df->news, w, len) + 0.01 * rs_df_get(df, k.hash)
+                       : 10.0 + rs_df_get(df, k.hash) + 2000.0 / len) +
+                 (len <= 2 ? 50000.0 : len == 3 ? 5000.0 : 10.0);
         return k;
     }
     k.kind = RS_KEY_WORD;
@@ -404,8 +540,10 @@ static rs_key_t rs_word_key(const rs_df_t *df, const ww_rx_term_t *t, uint32_t i
     bool digits = true;
     for (uint32_t j = 0; j < len && digits; j++)
         digits = w[j] >= '0' && w[j] <= '9';
-    k.cost = 1.0 + rs_df_get(df, k.hash) + (rs_is_stop(w, len) ? 100000.0 : 0.0) +
-             (len <= 2 ? 5000.0 : 0.0) + (digits ? 1000.0 : 0.0);
+    double p = news ? rs_news_word(df->news, w, len) : 0;
+    k.cost = 1.0 + (news ? 1e5 * p + 0.01 * rs_df_get(df, k.hash) : rs_df_get(df, k.hash)) +
+             (rs_is_stop(w, len) ? 100000.0 : 0.0) + (len <= 2 ? 5000.0 : 0.0) +
+             (digits && p == 0 ? 1000.0 : 0.0);
     return k;
 }
 
@@ -452,6 +590,15 @@ static bool rs_triggers(const rs_df_t *df, const ww_rx_node_t *n, rs_keys_t *out
             k.kind = RS_KEY_NAME;
             k.hash = ww_rx_word_hash(n->name_fold, n->name_fold_len);
             k.cost = 1.0 + rs_df_get(df, k.hash);
+            if (df->news && df->news->docs > 0 && n->name_words.n > 0) {
+                /* a name is at most as common as its rarest word */
+                double p = 1.0;
+                for (uint32_t i = 0; i < n->name_words.n; i++) {
+                    double q = rs_news_word(df->news, n->name_words.w[i], n->name_words.len[i]);
+                    p = q < p ? q : p;
+                }
+                k.cost = 1.0 + 1e5 * p + 0.01 * rs_df_get(df, k.hash);
+            }
             rs_keys_push(out, k);
             const ww_rx_term_t *nw = &n->name_words;
             if (nw->n > 0) {
@@ -602,6 +749,9 @@ static void rs_build_index(ww_ruleset_t *rs)
     df.h = ww_calloc(dsize, sizeof *df.h);
     df.c = ww_calloc(dsize, sizeof *df.c);
     df.mask = dsize - 1;
+    rs_news_t news;
+    rs_news_load(&news);
+    df.news = &news;
     for (size_t i = 0; i < rs->n; i++)
         rs_df_count(&df, rs->trees[i]);
     /* pass 2: each rule's cheapest trigger set */
@@ -650,6 +800,7 @@ static void rs_build_index(ww_ruleset_t *rs)
     }
     ww_free(df.h);
     ww_free(df.c);
+    rs_news_free(&news);
     rs_table_build(&rs->words, wp[0], n_wp[0]);
     rs_table_build(&rs->prefixes, wp[1], n_wp[1]);
     rs_table_build(&rs->names, wp[2], n_wp[2]);

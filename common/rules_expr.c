@@ -959,8 +959,8 @@ static void rx_field_index(ww_rx_field_t *f)
             f->toks.toks[k].hash = ww_rx_word_hash(ww_token_fold(&f->toks, k), f->toks.toks[k].fold_len);
     }
     size_t n = f->toks.n;
-    size_t want = 16;
-    while (want < n * 2)
+    size_t want = 16; /* more slots than tokens: a probe always ends (load ~0.4 for text) */
+    while (want <= n)
         want *= 2;
     if (want > f->tab_mask + 1 || !f->tab) {
         ww_free(f->tab);
@@ -983,18 +983,19 @@ static void rx_field_index(ww_rx_field_t *f)
     size_t n_uniq = 0;
     for (size_t k = 0; k < n; k++) {
         uint64_t h = toks[k].hash;
+        uint32_t tag = (uint32_t)(h >> 32);
         size_t slot = (size_t)h & mask;
         next[k] = UINT32_MAX;
         for (;;) {
             ww_rx_wslot_t *e = &tab[slot];
             if (e->stamp != stamp) {
                 e->stamp = stamp;
-                e->hash = h;
+                e->tag = tag;
                 e->first = e->last = (uint32_t)k;
                 uniq[n_uniq++] = (uint32_t)k;
                 break;
             }
-            if (e->hash == h) {
+            if (e->tag == tag && toks[e->first].hash == h) {
                 next[e->last] = (uint32_t)k;
                 e->last = (uint32_t)k;
                 break;
@@ -1037,7 +1038,7 @@ uint32_t ww_rx_field_find(const ww_rx_field_t *f, uint64_t h)
         const ww_rx_wslot_t *e = &f->tab[slot];
         if (e->stamp != f->stamp)
             return UINT32_MAX;
-        if (e->hash == h)
+        if (e->tag == (uint32_t)(h >> 32) && f->toks.toks[e->first].hash == h)
             return e->first;
         slot = (slot + 1) & f->tab_mask;
     }

@@ -118,9 +118,11 @@ const char *ww_rx_ent_type_name(ww_ent_type_t t);
 
 /* ---- the prepared event ------------------------------------------------------ */
 
-/* One slot of a field's word table (open addressing). */
+/* One slot of a field's word table (open addressing), 16 bytes so that a
+ * 5 KB body's table stays in L1: the tag is the hash's high half, a tag
+ * match is confirmed with the full hash of token `first`. */
 typedef struct {
-    uint64_t hash;  /* folded word hash */
+    uint32_t tag;   /* folded word hash >> 32 */
     uint32_t first; /* first token with that word */
     uint32_t last;  /* last token with it (to append to the chain) */
     uint32_t stamp; /* slot valid when equal to the field's stamp */

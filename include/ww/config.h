@@ -38,6 +38,8 @@ typedef struct ww_config {
         int64_t feed_max_bytes;   /* largest feed document accepted, default 8 MiB */
         char *user_agent;      /* User-Agent of feed requests */
         int64_t feed_concurrency; /* most feed requests in flight at once, default 32 */
+        int64_t redeliver_after_ms; /* an event not finished by the alert stage within this is sent again, default 30s */
+        int64_t max_inflight;  /* events in flight before the intake pushes back, default 100000 */
     } ingest;
 
     struct {

@@ -30,6 +30,7 @@
 #include "ww/alloc.h"
 #include "ww/daemon.h"
 #include "ww/event.h"
+#include "ww/ledger.h"
 #include "ww/log.h"
 #include "ww/metrics.h"
 #include "ww/redis.h"
@@ -284,7 +285,8 @@ static void process(alert_t *a, const char *buf, size_t len)
     int64_t t0 = ww_mono_us();
     ww_event_t **evs = NULL;
     uint64_t bad[WW_BAD__COUNT] = {0};
-    long n = ww_event_decode_batch(buf, len, &a->lim, &evs, bad);
+    /* trusted: batches come from our own stages; ingest sanitised the text */
+    long n = ww_event_decode_batch_ex(buf, len, &a->lim, WW_DECODE_TRUSTED, &evs, bad);
     if (n < 0) {
         ww_metric_add(a->m_bad, 1);
         if (ww_log_ratelimit(0, 60))
@@ -310,6 +312,15 @@ static void process(alert_t *a, const char *buf, size_t len)
     for (size_t i = 0; i < np; i++)
         pending_free(&list[i]);
     ww_free(list);
+    /* the batch is finished: acknowledge it in the in-flight ledger. A lost
+     * ack only means a redelivery, which publishes nothing twice (alert ids) */
+    long acks = ww_ledger_append_ack(a->redis, a->d.cfg.prefix, evs, (size_t)n);
+    for (long i = 0; i < acks; i++) {
+        redisReply *r;
+        if (ww_redis_get_reply(a->redis, &r) < 0)
+            break;
+        freeReplyObject(r);
+    }
     for (long i = 0; i < n; i++)
         ww_event_destroy(&evs[i]);
     ww_free(evs);

@@ -9,6 +9,7 @@
 
 #include "ww/alloc.h"
 #include "ww/daemon.h"
+#include "ww/entstats.h"
 #include "ww/event.h"
 #include "ww/extract.h"
 #include "ww/log.h"
@@ -23,7 +24,10 @@ typedef struct {
     void *zctx, *in, *out;
     ww_extractor_t *x;
     ww_extract_scratch_t *scratch;
-    ww_redis_t *redis; /* optional: counters and heartbeat only */
+    ww_redis_t *redis; /* optional: counters, heartbeat, document frequencies, entity stats */
+    ww_df_sync_t *df;   /* keyword document frequencies for Redis (with redis only) */
+    ww_entstats_t *es;  /* entity mention counts for Redis (with redis only) */
+    int64_t last_flush; /* last flush of df and es (monotonic ms) */
     ww_limits_t lim;
     msgpack_sbuffer sbuf;
     ww_metric_t *m_events, *m_batches, *m_bad, *m_entities;
@@ -45,6 +49,13 @@ static void heartbeat(extract_t *x, bool force)
     x->last_redis_try = now;
     if (ww_redis_connect(x->redis) < 0)
         return;
+    /* df and entity stats: one pipeline each, every 2 s, or sooner when big (short stalls) */
+    if (force || now - x->last_flush >= 2000 || ww_entstats_pending(x->es) >= 4096 ||
+        ww_df_sync_pending(x->df) >= 64) {
+        x->last_flush = now;
+        ww_df_sync_flush(x->df, x->redis);
+        ww_entstats_flush(x->es, x->redis);
+    }
     size_t cmds = 0;
     if (x->stats_pending && ww_redis_append(x->redis, "HINCRBY %sstats:extract events %llu", x->d.cfg.prefix,
                                             (unsigned long long)x->stats_pending) == 0)
@@ -69,6 +80,7 @@ static void heartbeat(extract_t *x, bool force)
 
 static void process(extract_t *x, const char *buf, size_t len)
 {
+    int64_t t0 = ww_mono_us();
     ww_event_t **evs = NULL;
     uint64_t bad[WW_BAD__COUNT] = {0};
     long n = ww_event_decode_batch(buf, len, &x->lim, &evs, bad);
@@ -81,9 +93,15 @@ static void process(extract_t *x, const char *buf, size_t len)
     for (int k = 0; k < WW_BAD__COUNT; k++)
         ww_metric_add(x->m_bad, bad[k]);
     size_t ents = 0;
-    int64_t t0 = ww_mono_us();
     for (long i = 0; i < n; i++) {
         ww_extract_event(x->x, x->scratch, evs[i]);
+        if (x->df) {
+            const ww_term_t *terms;
+            size_t nt = ww_extract_doc_terms(x->scratch, &terms);
+            if (ww_df_sampled(evs[i]->id))
+                ww_df_sync_add_doc(x->df, terms, nt);
+            ww_entstats_add_event(x->es, evs[i]);
+        }
         ents += evs[i]->n_entities;
     }
     msgpack_sbuffer_clear(&x->sbuf);
@@ -101,10 +119,10 @@ static void process(extract_t *x, const char *buf, size_t len)
     for (long i = 0; i < n; i++)
         ww_event_destroy(&evs[i]);
     ww_free(evs);
-    ww_stage_observe("extract", t0);
     ww_metric_add(x->m_events, (uint64_t)n);
     ww_metric_add(x->m_entities, ents);
     ww_metric_add(x->m_batches, 1);
+    ww_stage_observe("extract", t0);
     x->stats_pending += (uint64_t)n;
 }
 
@@ -138,6 +156,11 @@ int main(int argc, char **argv)
     gethostname(host, sizeof host - 1);
     snprintf(x.worker_key, sizeof x.worker_key, "%sworkers:extract:%ld@%s", cfg->prefix, (long)getpid(), host);
     x.scratch = ww_extract_scratch_new();
+    if (x.redis) {
+        x.df = ww_df_sync_new(cfg->prefix);
+        x.es = ww_entstats_new(cfg->prefix);
+        ww_extract_scratch_set_live_df(x.scratch, ww_df_sync_live(x.df));
+    }
     ww_limits_default(&x.lim);
     x.lim.max_bytes = (size_t)cfg->max_message_bytes * 8;
     msgpack_sbuffer_init(&x.sbuf);
@@ -171,8 +194,10 @@ int main(int argc, char **argv)
         zmq_pollitem_t items[] = {{x.in, 0, ZMQ_POLLIN, 0}};
         if (zmq_poll(items, 1, 500) < 0 && zmq_errno() != EINTR)
             break;
-        while (zmq_msg_recv(&msg, x.in, ZMQ_DONTWAIT) >= 0)
+        while (zmq_msg_recv(&msg, x.in, ZMQ_DONTWAIT) >= 0) {
             process(&x, zmq_msg_data(&msg), zmq_msg_size(&msg));
+            heartbeat(&x, false); /* also under a steady stream (throttled inside) */
+        }
         heartbeat(&x, false);
     }
     /* drain: what already sits in our queue is finished before exiting */
@@ -195,6 +220,8 @@ cleanup:
     zmq_ctx_term(x.zctx);
     msgpack_sbuffer_destroy(&x.sbuf);
     ww_extract_scratch_destroy(&x.scratch);
+    ww_df_sync_destroy(&x.df);
+    ww_entstats_destroy(&x.es);
     ww_extractor_destroy(&x.x);
     ww_redis_destroy(&x.redis);
     ww_daemon_finish(&x.d);

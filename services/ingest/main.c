@@ -24,6 +24,7 @@
 #include "ww/archive.h"
 #include "ww/daemon.h"
 #include "ww/event.h"
+#include "ww/ledger.h"
 #include "ww/log.h"
 #include "ww/metrics.h"
 #include "ww/redis.h"
@@ -93,7 +94,11 @@ typedef struct {
     uint64_t seq;
     msgpack_sbuffer sbuf;
     ww_metric_t *m_received, *m_accepted, *m_duplicate, *m_bad[WW_BAD__COUNT], *m_repaired;
-    ww_metric_t *m_batches, *m_redis_errors;
+    ww_metric_t *m_batches, *m_redis_errors, *m_redelivered, *m_inflight;
+    size_t *offs;         /* element boundaries of the packed batch (ledger) */
+    size_t offs_cap;
+    int64_t last_reap;    /* monotonic ms of the last ledger scan */
+    long inflight;        /* events in flight at the last look */
     ww_archive_writer_t *archive; /* NULL: ingest.archive not configured */
     ww_metric_t *m_archived, *m_archive_errors;
     uint64_t bad_pending[WW_BAD__COUNT]; /* bad counts not yet added to Redis stats */
@@ -212,50 +217,52 @@ static long dedup_batch(ingest_t *in, ww_event_t **evs, size_t n, uint64_t *dups
     return accepted;
 }
 
-static void flush_stats(ingest_t *in, uint64_t accepted, uint64_t dups)
+/* Adds the pending counters to <prefix>stats:ingest in one pipeline. The
+ * pending counts are cleared only when Redis answered, so an outage delays
+ * the counters but does not lose them. Returns true when flushed. */
+static bool flush_stats(ingest_t *in, uint64_t *accepted, uint64_t *dups)
 {
     if (!ww_redis_connected(in->redis))
-        return;
+        return false;
     const char *pfx = in->d.cfg.prefix;
     size_t cmds = 0;
-    if (ww_redis_append(in->redis, "HINCRBY %sstats:ingest accepted %llu", pfx,
-                        (unsigned long long)accepted) == 0)
-        cmds++;
-    if (dups && ww_redis_append(in->redis, "HINCRBY %sstats:ingest duplicate %llu", pfx,
-                                (unsigned long long)dups) == 0)
-        cmds++;
-    for (int k = 1; k < WW_BAD__COUNT; k++) {
-        if (in->bad_pending[k] && ww_redis_append(in->redis, "HINCRBY %sstats:ingest bad:%s %llu", pfx,
-                                                  ww_bad_name((ww_bad_t)k),
-                                                  (unsigned long long)in->bad_pending[k]) == 0) {
-            cmds++;
-            in->bad_pending[k] = 0;
-        }
-    }
-    for (size_t i = 0; i < cmds; i++) {
+    bool ok = true;
+    if (*accepted)
+        ok = ww_redis_append(in->redis, "HINCRBY %sstats:ingest accepted %llu", pfx,
+                             (unsigned long long)*accepted) == 0 && ++cmds;
+    if (ok && *dups)
+        ok = ww_redis_append(in->redis, "HINCRBY %sstats:ingest duplicate %llu", pfx,
+                             (unsigned long long)*dups) == 0 && ++cmds;
+    for (int k = 1; ok && k < WW_BAD__COUNT; k++)
+        if (in->bad_pending[k])
+            ok = ww_redis_append(in->redis, "HINCRBY %sstats:ingest bad:%s %llu", pfx, ww_bad_name((ww_bad_t)k),
+                                 (unsigned long long)in->bad_pending[k]) == 0 && ++cmds;
+    for (size_t i = 0; ok && i < cmds; i++) {
         redisReply *r;
         if (ww_redis_get_reply(in->redis, &r) < 0)
-            break;
-        freeReplyObject(r);
+            ok = false;
+        else
+            freeReplyObject(r);
     }
+    if (!ok) {
+        ww_redis_close(in->redis);
+        return false;
+    }
+    *accepted = *dups = 0;
+    memset(in->bad_pending, 0, sizeof in->bad_pending);
+    return true;
 }
 
-/* Sends accepted events downstream as one batch; blocks (backpressure) while
- * no extract worker takes them, waking up for signals. */
-static void forward(ingest_t *in, ww_event_t **evs, size_t n)
+/* Sends a packed batch (in->sbuf) to the extract workers; blocks
+ * (backpressure) while none takes it, waking up for signals. */
+static void dispatch_sbuf(ingest_t *in, size_t n)
 {
-    if (!n)
-        return;
-    msgpack_sbuffer_clear(&in->sbuf);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &in->sbuf, msgpack_sbuffer_write);
-    ww_event_pack_batch(&pk, evs, n);
     for (;;) {
         if (zmq_send(in->dispatch, in->sbuf.data, in->sbuf.size, 0) >= 0)
             break;
         if (zmq_errno() == EAGAIN || zmq_errno() == EINTR) {
             if (ww_stop > 1) {
-                ww_error(MOD, "msg=\"forced stop: batch not handed on\" events=%zu", n);
+                ww_error(MOD, "msg=\"forced stop: batch not handed on (the ledger redelivers it)\" events=%zu", n);
                 return;
             }
             ww_daemon_watchdog();
@@ -265,6 +272,103 @@ static void forward(ingest_t *in, ww_event_t **evs, size_t n)
         return;
     }
     ww_metric_add(in->m_batches, 1);
+}
+
+/* Records the packed events in the in-flight ledger (one pipeline), retrying
+ * across Redis outages; also learns how many events are in flight. */
+static void track_inflight(ingest_t *in, ww_event_t **evs, size_t n)
+{
+    const char **bytes = ww_calloc(n, sizeof *bytes);
+    size_t *lens = ww_calloc(n, sizeof *lens);
+    for (size_t i = 0; i < n; i++) {
+        bytes[i] = in->sbuf.data + in->offs[i];
+        lens[i] = in->offs[i + 1] - in->offs[i];
+    }
+    const char *pfx = in->d.cfg.prefix;
+    int64_t deadline = ww_now_ms() + in->d.cfg.ingest.redeliver_after_ms;
+    for (;;) {
+        if (ww_redis_wait(in->redis, &ww_stop, ww_stop ? 0 : -1) < 0) {
+            ww_error(MOD, "msg=\"stopping with Redis unreachable: events passed on untracked\" events=%zu", n);
+            break;
+        }
+        long cmds = ww_ledger_append_track(in->redis, pfx, evs, bytes, lens, n, deadline);
+        bool ok = cmds >= 0 && ww_redis_append(in->redis, "ZCARD %sinflight", pfx) == 0;
+        for (long i = 0; ok && i <= cmds; i++) {
+            redisReply *r;
+            if (ww_redis_get_reply(in->redis, &r) < 0) {
+                ok = false;
+                break;
+            }
+            if (i == cmds && r->type == REDIS_REPLY_INTEGER)
+                in->inflight = (long)r->integer;
+            freeReplyObject(r);
+        }
+        if (ok)
+            break;
+        ww_metric_add(in->m_redis_errors, 1);
+        ww_redis_close(in->redis);
+    }
+    ww_metric_set(in->m_inflight, in->inflight);
+    ww_free(bytes);
+    ww_free(lens);
+}
+
+/* Packs accepted events as one batch, records them in the in-flight ledger
+ * (so that a worker dying with them cannot lose them), and sends the batch. */
+static void forward(ingest_t *in, ww_event_t **evs, size_t n)
+{
+    if (!n)
+        return;
+    msgpack_sbuffer_clear(&in->sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &in->sbuf, msgpack_sbuffer_write);
+    WW_GROW(in->offs, in->offs_cap, n + 1);
+    msgpack_pack_array(&pk, n); /* the same bytes as ww_event_pack_batch */
+    for (size_t i = 0; i < n; i++) {
+        in->offs[i] = in->sbuf.size;
+        ww_event_pack(&pk, evs[i], true);
+    }
+    in->offs[n] = in->sbuf.size;
+    track_inflight(in, evs, n);
+    dispatch_sbuf(in, n);
+}
+
+/* Once a second: events whose deadline passed (their worker died, or the
+ * pipeline lost them) are claimed from the ledger and dispatched again. The
+ * alert stage recognises what it already published by the alert ids. */
+static void reap(ingest_t *in)
+{
+    int64_t mono = ww_mono_ms();
+    if (mono - in->last_reap < 1000 || !ww_redis_connected(in->redis))
+        return;
+    in->last_reap = mono;
+    int64_t now = ww_now_ms();
+    for (int round = 0; round < 16; round++) {
+        ww_ledger_item_t *items = NULL;
+        long n = ww_ledger_claim_due(in->redis, in->d.cfg.prefix, now,
+                                     now + in->d.cfg.ingest.redeliver_after_ms, 256, &items);
+        if (n <= 0) {
+            ww_ledger_items_free(items, 0);
+            return;
+        }
+        msgpack_sbuffer_clear(&in->sbuf);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &in->sbuf, msgpack_sbuffer_write);
+        msgpack_pack_array(&pk, (size_t)n);
+        for (long i = 0; i < n; i++)
+            msgpack_sbuffer_write(&in->sbuf, items[i].bytes, items[i].len);
+        ww_ledger_items_free(items, (size_t)n);
+        dispatch_sbuf(in, (size_t)n);
+        ww_metric_add(in->m_redelivered, (uint64_t)n);
+        redisReply *r = ww_redis_cmd(in->redis, "HINCRBY %sstats:ingest redelivered %ld", in->d.cfg.prefix, n);
+        if (r)
+            freeReplyObject(r);
+        if (ww_log_ratelimit(WW_LOG_SLOTS - 2, 60))
+            ww_warn(MOD, "msg=\"redelivered events not finished in time (a worker died?)\" events=%ld "
+                         "note=\"logged once a minute\"", n);
+        if (n < 256)
+            return;
+    }
 }
 
 /* Archives the accepted events (not replayed ones: they are in an archive
@@ -297,6 +401,9 @@ static void register_metrics(ingest_t *in)
                                         "events dropped as duplicates within the dedup window");
     in->m_repaired = ww_metric_counter("wirewatch_ingest_repaired_total", "events repaired (UTF-8, types)");
     in->m_batches = ww_metric_counter("wirewatch_ingest_batches_total", "batches sent to extract workers");
+    in->m_redelivered = ww_metric_counter("wirewatch_ingest_redelivered_total",
+                                          "events dispatched again because their deadline passed");
+    in->m_inflight = ww_metric_gauge("wirewatch_ingest_inflight", "events accepted and not yet finished by the alert stage");
     in->m_archived = ww_metric_counter("wirewatch_ingest_archived_total", "events written to the archive");
     in->m_archive_errors = ww_metric_counter("wirewatch_ingest_archive_errors_total", "failed archive writes");
     in->m_redis_errors = ww_metric_counter("wirewatch_redis_errors_total", "failed Redis round trips");
@@ -323,15 +430,24 @@ static int run(ingest_t *in)
             ww_daemon_reload_config(&in->d);
         }
         ww_daemon_watchdog();
+        reap(in);
+        /* flow control: with too much in flight, stop reading the intake (its
+         * queue fills and producers block) until the alert stage catches up */
+        bool full = in->inflight >= in->d.cfg.ingest.max_inflight && !ww_stop;
+        if (full) {
+            in->inflight = ww_ledger_count(in->redis, in->d.cfg.prefix);
+            full = in->inflight >= in->d.cfg.ingest.max_inflight;
+            ww_metric_set(in->m_inflight, in->inflight);
+        }
         zmq_pollitem_t items[] = {{in->intake, 0, ZMQ_POLLIN, 0}};
-        int timeout = ww_stop ? 0 : 500;
-        int rc = zmq_poll(items, 1, timeout);
+        int timeout = ww_stop ? 0 : full ? 100 : 500;
+        int rc = zmq_poll(items, full ? 0 : 1, timeout);
         if (rc < 0 && zmq_errno() != EINTR)
             break;
         size_t n = 0, bytes = 0;
         int64_t now = ww_now_ms(), t0 = ww_mono_us();
         /* drain what is queued, up to one batch */
-        while (n < (size_t)batch_max && bytes < (size_t)cfg->max_message_bytes) {
+        while (!full && n < (size_t)batch_max && bytes < (size_t)cfg->max_message_bytes) {
             if (zmq_msg_recv(&msg, in->intake, ZMQ_DONTWAIT) < 0)
                 break;
             ww_metric_add(in->m_received, 1);
@@ -367,15 +483,14 @@ static int run(ingest_t *in)
         for (int k = 1; k < WW_BAD__COUNT; k++)
             bad_waiting |= in->bad_pending[k] != 0;
         if ((acc_pending || dup_pending || bad_waiting) && (n == 0 || mono - last_stats >= 100)) {
-            flush_stats(in, acc_pending, dup_pending);
-            acc_pending = dup_pending = 0;
+            flush_stats(in, &acc_pending, &dup_pending);
             last_stats = mono;
         }
         if (ww_stop && n == 0)
             break; /* intake drained */
     }
     if (acc_pending || dup_pending)
-        flush_stats(in, acc_pending, dup_pending);
+        flush_stats(in, &acc_pending, &dup_pending);
     zmq_msg_close(&msg);
     ww_free(evs);
     return 0;
@@ -473,6 +588,7 @@ cleanup:
         zmq_close(in.dispatch);
     zmq_ctx_term(in.zctx);
     msgpack_sbuffer_destroy(&in.sbuf);
+    ww_free(in.offs);
     ww_archive_writer_close(&in.archive);
     ww_redis_destroy(&in.redis);
     ww_daemon_finish(&in.d);

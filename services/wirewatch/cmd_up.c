@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -62,6 +63,7 @@ static int start_redis(up_t *u, char *url, size_t urllen)
         return -1;
     if (pid == 0) {
         setpgid(0, 0); /* Ctrl-C goes to us; we stop redis last */
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* and if we are killed, so is it */
         execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700",
                "--save", "", "--appendonly", "no", "--dir", u->tmpdir, "--logfile", log, (char *)NULL);
         fprintf(stderr, "wirewatch up: cannot run redis-server: %s (install it: scripts/setup.sh)\n",
@@ -108,6 +110,7 @@ static pid_t spawn(up_t *u, child_t *k)
     pid_t pid = fork();
     if (pid == 0) {
         setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* a killed supervisor leaves no orphans */
         execv(path, (char *const *)argv);
         execvp(prog, (char *const *)argv);
         fprintf(stderr, "wirewatch up: cannot run %s: %s\n", prog, strerror(errno));

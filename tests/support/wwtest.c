@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -54,7 +55,10 @@ void wwt_rmdir(const char *dir)
             if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
                 continue;
             char *p = ww_asprintf("%s/%s", dir, e->d_name);
-            unlink(p);
+            if (e->d_type == DT_DIR)
+                wwt_rmdir(p);
+            else
+                unlink(p);
             ww_free(p);
         }
         closedir(d);
@@ -82,8 +86,13 @@ static pid_t start_redis_proc(wwt_redis_t *r)
     snprintf(log, sizeof log, "%s/redis.log", r->dir);
     pid_t pid = fork();
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0)
+            dup2(devnull, STDOUT_FILENO);
         execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock, "--save", "",
-               "--appendonly", "no", "--dir", r->dir, "--logfile", log, (char *)NULL);
+               "--appendonly", r->persistent ? "yes" : "no", "--appendfsync", "always", "--dir", r->dir,
+               "--logfile", log, (char *)NULL);
         _exit(127);
     }
     return pid;
@@ -114,9 +123,10 @@ static int wait_redis(wwt_redis_t *r)
     return -1;
 }
 
-int wwt_redis_start(wwt_redis_t *r)
+static int redis_start(wwt_redis_t *r, bool persistent)
 {
     memset(r, 0, sizeof *r);
+    r->persistent = persistent;
     char *d = wwt_tmpdir("redis");
     if (!d)
         return -1;
@@ -125,6 +135,16 @@ int wwt_redis_start(wwt_redis_t *r)
     snprintf(r->url, sizeof r->url, "unix://%s/redis.sock", r->dir);
     r->pid = start_redis_proc(r);
     return r->pid > 0 ? wait_redis(r) : -1;
+}
+
+int wwt_redis_start(wwt_redis_t *r)
+{
+    return redis_start(r, false);
+}
+
+int wwt_redis_start_persistent(wwt_redis_t *r)
+{
+    return redis_start(r, true);
 }
 
 int wwt_redis_restart(wwt_redis_t *r)
@@ -194,7 +214,10 @@ pid_t wwt_spawn_io(const char *name, const char *const *args, const char *stdout
     argv[n] = NULL;
     pid_t pid = fork();
     if (pid == 0) {
-        redirect(stdout_file, STDOUT_FILENO);
+        /* die with the test: a failed assertion must not leave daemons
+         * holding ctest's output pipe open */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        redirect(stdout_file ? stdout_file : "/dev/null", STDOUT_FILENO);
         redirect(logfile, STDERR_FILENO);
         execv(path, (char *const *)argv);
         fprintf(stderr, "cannot exec %s: %s\n", path, strerror(errno));
@@ -333,8 +356,22 @@ long wwt_redis_count_keys(const wwt_redis_t *r, const char *pattern)
 
 int wwt_pipeline_start(wwt_pipeline_t *p, const char *rules_yaml, int n_extract, int n_alert)
 {
+    return wwt_pipeline_start_ex(p, rules_yaml, n_extract, n_alert, NULL, false);
+}
+
+pid_t wwt_pipeline_spawn(wwt_pipeline_t *p, const char *role)
+{
+    char name[64];
+    snprintf(name, sizeof name, "wirewatch-%s", role);
+    const char *args[] = {"-c", p->config, "--log-level", "info", NULL};
+    return wwt_spawn(name, args, p->log);
+}
+
+int wwt_pipeline_start_ex(wwt_pipeline_t *p, const char *rules_yaml, int n_extract, int n_alert,
+                          const char *ingest_extra, bool persistent)
+{
     memset(p, 0, sizeof *p);
-    if (wwt_redis_start(&p->redis) < 0)
+    if ((persistent ? wwt_redis_start_persistent(&p->redis) : wwt_redis_start(&p->redis)) < 0)
         return -1;
     p->dir = wwt_tmpdir("pipe");
     int port[6];
@@ -347,11 +384,12 @@ int wwt_pipeline_start(wwt_pipeline_t *p, const char *rules_yaml, int n_extract,
     snprintf(cfg, sizeof cfg,
              "redis: %s\n"
              "prefix: \"t:\"\n"
-             "ingest:\n  intake: tcp://127.0.0.1:%d\n  dispatch: tcp://127.0.0.1:%d\n  dedup_window: 1h\n"
+             "ingest:\n  intake: tcp://127.0.0.1:%d\n  dispatch: tcp://127.0.0.1:%d\n  dedup_window: 1h\n%s"
              "extract:\n  results: tcp://127.0.0.1:%d\n"
              "alert:\n  work: tcp://127.0.0.1:%d\n  publish_in: tcp://127.0.0.1:%d\n"
              "  publish: tcp://127.0.0.1:%d\n  rules: %s\n",
-             p->redis.url, port[0], port[1], port[2], port[3], port[4], port[5], p->rules);
+             p->redis.url, port[0], port[1], ingest_extra ? ingest_extra : "", port[2], port[3], port[4],
+             port[5], p->rules);
     p->config = wwt_write_file(p->dir, "wirewatch.yaml", cfg);
     p->log = ww_asprintf("%s/daemons.log", p->dir);
     const char *args[] = {"-c", p->config, "--log-level", "info", NULL};

@@ -8,6 +8,7 @@
 
 typedef struct {
     pid_t pid;
+    bool persistent; /* append-only file on */
     char dir[256];  /* temp dir holding the socket and log */
     char url[320];  /* unix://.../redis.sock */
 } wwt_redis_t;
@@ -15,6 +16,9 @@ typedef struct {
 /* Starts redis-server on a unix socket in a new temp dir; waits until it
  * answers. Returns 0 or -1. */
 int wwt_redis_start(wwt_redis_t *r);
+/* The same with an append-only file (fsync always), so that a restart with
+ * wwt_redis_restart keeps every key (a production-like Redis). */
+int wwt_redis_start_persistent(wwt_redis_t *r);
 /* Stops it (SIGTERM, waits) and removes the temp dir. */
 void wwt_redis_stop(wwt_redis_t *r);
 /* Restarts a stopped server at the same socket. */
@@ -62,6 +66,14 @@ typedef struct {
 /* Starts everything and waits until every worker has reported in. Returns 0
  * or -1 (the log is at p->log). */
 int wwt_pipeline_start(wwt_pipeline_t *p, const char *rules_yaml, int n_extract, int n_alert);
+/* The same; ingest_extra (may be NULL) is appended to the ingest: section
+ * (e.g. "  redeliver_after: 2s\n"), and persistent selects a Redis with an
+ * append-only file. */
+int wwt_pipeline_start_ex(wwt_pipeline_t *p, const char *rules_yaml, int n_extract, int n_alert,
+                          const char *ingest_extra, bool persistent);
+/* Starts one more worker ("extract" or "alert") with the pipeline's config;
+ * returns its pid (not tracked by wwt_pipeline_stop). */
+pid_t wwt_pipeline_spawn(wwt_pipeline_t *p, const char *role);
 /* Stops the daemons with SIGTERM; returns the number that did not exit 0. */
 int wwt_pipeline_stop(wwt_pipeline_t *p);
 /* Counts Redis keys matching a pattern (KEYS), -1 on error. */

@@ -1011,6 +1011,111 @@ static void test_batch(void **state)
     ww_event_destroy(&b);
 }
 
+/* The internal hop form: entities, keywords and quotes as compact arrays
+ * (smaller than the public maps), decoded by both the trusted batch decoder
+ * and the public decoder; malformed compact elements are dropped; trusted
+ * decoding skips the UTF-8 repair that the untrusted path does. */
+static void test_internal_compact(void **state)
+{
+    (void)state;
+    ww_event_t *ev = full_event();
+    size_t lp, li;
+    char *pub = pack(ev, false, &lp), *in = pack(ev, true, &li);
+    assert_true(li < lp); /* compact, although it also carries replay and seq */
+    /* the public map form has no arrays inside the enrichment, the internal one has */
+    assert_non_null(memmem(pub, lp, "canonical", 9));
+    assert_null(memmem(in, li, "canonical", 9));
+    ww_event_t *d = NULL;
+    ww_decode_status_t st;
+    assert_int_equal(ww_event_decode_msgpack(in, li, NULL, &d, &st), 0);
+    assert_int_equal(st.repaired, 0);
+    assert_events_equal(ev, d, true);
+    ww_event_destroy(&d);
+
+    /* the same through the trusted batch decoder */
+    ww_event_t *list[1] = {ev};
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    ww_event_pack_batch(&pk, list, 1);
+    ww_event_t **out = NULL;
+    uint64_t bad[WW_BAD__COUNT] = {0};
+    assert_int_equal(ww_event_decode_batch_ex(sb.data, sb.size, NULL, WW_DECODE_TRUSTED, &out, bad), 1);
+    assert_events_equal(ev, out[0], true);
+    ww_event_destroy(&out[0]);
+    ww_free(out);
+
+    /* malformed compact elements: wrong arity, type out of range, field out
+     * of range, start > end, offsets past the field, non-string text */
+    msgpack_sbuffer_clear(&sb);
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_map(&pk, 3);
+    pk_str(&pk, "title");
+    pk_str(&pk, "Harbour news");
+    pk_str(&pk, "entities");
+    msgpack_pack_array(&pk, 7);
+    struct {
+        int arity, type, field, start, end;
+        bool text_ok;
+    } cases[] = {{7, 2, 0, 0, 7, true},  {6, 2, 0, 0, 7, true},  {7, 9, 0, 0, 7, true}, {7, 2, 5, 0, 7, true},
+                 {7, 2, 0, 5, 2, true},  {7, 2, 0, 0, 99, true}, {7, 2, 0, 0, 7, false}};
+    for (size_t i = 0; i < 7; i++) {
+        msgpack_pack_array(&pk, (size_t)cases[i].arity);
+        if (cases[i].text_ok)
+            pk_str(&pk, "Harbour");
+        else
+            msgpack_pack_int(&pk, 3);
+        msgpack_pack_nil(&pk); /* canonical = text */
+        msgpack_pack_int(&pk, cases[i].type);
+        msgpack_pack_int(&pk, cases[i].field);
+        msgpack_pack_int(&pk, cases[i].start);
+        msgpack_pack_int(&pk, cases[i].end);
+        if (cases[i].arity == 7)
+            msgpack_pack_int(&pk, 1);
+    }
+    pk_str(&pk, "keywords");
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_array(&pk, 2);
+    pk_str(&pk, "harbour");
+    msgpack_pack_double(&pk, 1.5);
+    msgpack_pack_array(&pk, 2);
+    pk_str(&pk, "bad");
+    pk_str(&pk, "not a score");
+    for (int trusted = 0; trusted < 2; trusted++) {
+        memset(bad, 0, sizeof bad);
+        assert_int_equal(ww_event_decode_batch_ex(sb.data, sb.size, NULL, trusted ? WW_DECODE_TRUSTED : 0, &out, bad),
+                         1);
+        assert_int_equal(out[0]->n_entities, 1); /* only the first case survives */
+        assert_string_equal(out[0]->entities[0].canonical, "Harbour");
+        assert_int_equal(out[0]->entities[0].type, WW_ENT_LOC);
+        assert_int_equal(out[0]->entities[0].end, 7);
+        assert_int_equal(out[0]->n_keywords, 1);
+        ww_event_destroy(&out[0]);
+        ww_free(out);
+    }
+
+    /* invalid UTF-8: repaired unless trusted (ingest repaired it already) */
+    msgpack_sbuffer_clear(&sb);
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_map(&pk, 1);
+    pk_str(&pk, "title");
+    pk_bin(&pk, "caf\xe9 news", 9);
+    assert_int_equal(ww_event_decode_batch_ex(sb.data, sb.size, NULL, 0, &out, NULL), 1);
+    assert_string_equal(out[0]->title, "caf\xef\xbf\xbd news");
+    ww_event_destroy(&out[0]);
+    ww_free(out);
+    assert_int_equal(ww_event_decode_batch_ex(sb.data, sb.size, NULL, WW_DECODE_TRUSTED, &out, NULL), 1);
+    assert_string_equal(out[0]->title, "caf\xe9 news");
+    ww_event_destroy(&out[0]);
+    ww_free(out);
+
+    msgpack_sbuffer_destroy(&sb);
+    free(pub);
+    free(in);
+    ww_event_destroy(&ev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1030,6 +1135,7 @@ int main(void)
         cmocka_unit_test(test_msgpack_utf8),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_internal_compact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -358,8 +358,8 @@ static void test_extract_with_model(void **state)
             r ^= r << 13;
             r ^= r >> 7;
             r ^= r << 17;
-            buf[i] = (r >> 50) % 4 ? "Li Qiang of ACME Corp. said \"X\" in Paris.\n\xE2\x80\x9C"[(r >> 8) % 48]
-                                   : (char)r;
+            static const char lit[] = "Li Qiang of ACME Corp. said \"X\" in Paris.\n\xE2\x80\x9C";
+            buf[i] = (r >> 50) % 4 ? lit[(r >> 8) % (sizeof lit - 1)] : (char)r;
             if (!buf[i])
                 buf[i] = ' ';
         }

@@ -19,6 +19,9 @@
 #include "ww/event.h"
 #include "ww/rules.h"
 #include "ww/text.h"
+#include "ww/extract.h"
+#include "wwtest.h"
+#include <jansson.h>
 
 /* ---- helpers ------------------------------------------------------------------ */
 
@@ -1129,6 +1132,207 @@ static void test_index_equals_brute_force(void **state)
     ww_rules_destroy(&rs);
 }
 
+/* ---- the same property over real articles -------------------------------------------- */
+
+/* Words, two-word phrases and entity names taken from real articles. */
+typedef struct {
+    char **w;
+    size_t n, cap;
+} strs_t;
+
+static void strs_add(strs_t *l, const char *s, size_t n)
+{
+    WW_GROW(l->w, l->cap, l->n + 1);
+    l->w[l->n++] = ww_strndup(s, n);
+}
+
+static void strs_free(strs_t *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        ww_free(l->w[i]);
+    ww_free(l->w);
+}
+
+/* A random term over the real material: a word, a prefix of it, a phrase,
+ * NEAR, an entity clause (by a real canonical or text), maybe scoped. */
+static void gen_real_term(char *buf, size_t cap, const strs_t *words, const strs_t *phrases,
+                          const strs_t *names)
+{
+    static const char *const tys[] = {"PER", "ORG", "LOC", "MISC", "DATE", "MONEY", "PERCENT"};
+    char tmp[512];
+    const char *w = words->w[rnd((uint32_t)words->n)], *w2 = words->w[rnd((uint32_t)words->n)];
+    const char *scope = rnd(6) == 0 ? (rnd(2) ? "title:" : "body:") : "";
+    switch (rnd(10)) {
+    case 0:
+    case 1:
+    case 2:
+        snprintf(tmp, sizeof tmp, "%s\"%s\"", scope, w);
+        break;
+    case 3: { /* a prefix: 2..6 bytes, whole UTF-8 characters */
+        size_t l = 2 + rnd(5), wl = strlen(w);
+        if (l > wl)
+            l = wl;
+        while (l < wl && ((unsigned char)w[l] & 0xC0) == 0x80)
+            l++;
+        snprintf(tmp, sizeof tmp, "%s%.*s*", scope, (int)l, w);
+        break;
+    }
+    case 4:
+    case 5:
+        snprintf(tmp, sizeof tmp, "%s\"%s\"", scope, phrases->w[rnd((uint32_t)phrases->n)]);
+        break;
+    case 6:
+        snprintf(tmp, sizeof tmp, "%s\"%s\" NEAR/%u \"%s\"%s", scope, w, rnd(6), w2, rnd(3) == 0 ? "*" : "");
+        if (tmp[strlen(tmp) - 1] == '*') /* a prefix is written without quotes */
+            snprintf(tmp, sizeof tmp, "%s\"%s\" NEAR/%u %s*", scope, w, rnd(6), w2);
+        break;
+    default:
+        if (!names->n || rnd(4) == 0)
+            snprintf(tmp, sizeof tmp, "entity:%s", tys[rnd(7)]);
+        else if (rnd(2))
+            snprintf(tmp, sizeof tmp, "entity:\"%s\"", names->w[rnd((uint32_t)names->n)]);
+        else
+            snprintf(tmp, sizeof tmp, "entity:%s:\"%s\"", tys[rnd(7)], names->w[rnd((uint32_t)names->n)]);
+        break;
+    }
+    strncat(buf, tmp, cap - strlen(buf) - 1);
+}
+
+static void gen_real_expr(char *buf, size_t cap, int depth, const strs_t *words, const strs_t *phrases,
+                          const strs_t *names)
+{
+    uint32_t k = depth > 2 ? 0 : rnd(20);
+    if (k <= 8) {
+        gen_real_term(buf, cap, words, phrases, names);
+    } else if (k == 9 && depth > 0) {
+        strncat(buf, "NOT ", cap - strlen(buf) - 1);
+        gen_real_expr(buf, cap, depth + 1, words, phrases, names);
+    } else {
+        static const char *const ops[] = {" AND ", " ", " AND ", " OR "};
+        int n = 2 + (int)rnd(2);
+        strncat(buf, "(", cap - strlen(buf) - 1);
+        for (int i = 0; i < n; i++) {
+            if (i)
+                strncat(buf, ops[rnd(4)], cap - strlen(buf) - 1);
+            gen_real_expr(buf, cap, depth + 1, words, phrases, names);
+        }
+        strncat(buf, ")", cap - strlen(buf) - 1);
+    }
+}
+
+/* Indexed == brute force over real articles (../shared/data/news, enriched
+ * by the bundled extractor) and rules made of their own words, phrases and
+ * entity names, so that many rules hit; the naive matcher checks the
+ * first events rule by rule. Skipped with a message when the data is absent. */
+static void test_index_equals_brute_force_real(void **state)
+{
+    (void)state;
+    const char *data = wwt_shared_data();
+    char path[1200];
+    snprintf(path, sizeof path, "%s/news/reuters21578.jsonl", data ? data : "");
+    FILE *f = data ? fopen(path, "r") : NULL;
+    if (!f) {
+        print_message("real-article property test skipped: %s not found\n", data ? path : "../shared/data");
+        return;
+    }
+    char err[512];
+    ww_extractor_t *x = ww_extractor_new(NULL, NULL, err, sizeof err);
+    if (!x)
+        print_message("note: no extractor (%s): real events carry no entities\n", err);
+    ww_extract_scratch_t *xs = ww_extract_scratch_new();
+    enum { NEV = 300, NRULES = 2000 };
+    ww_event_t *evs[NEV];
+    size_t nev = 0;
+    strs_t words = {0}, phrases = {0}, names = {0};
+    char *line = NULL;
+    size_t lcap = 0;
+    ww_tokens_t toks;
+    ww_tokens_init(&toks);
+    rng_state = 77;
+    while (nev < NEV && getline(&line, &lcap, f) > 0) {
+        json_t *j = json_loads(line, 0, NULL);
+        const char *b = j ? json_string_value(json_object_get(j, "body")) : NULL;
+        const char *t = j ? json_string_value(json_object_get(j, "title")) : NULL;
+        if (b && *b) {
+            ww_event_t *ev = mk_event(t ? t : "", b);
+            if (x)
+                ww_extract_event(x, xs, ev);
+            evs[nev++] = ev;
+            ww_tokenize(b, strlen(b), &toks);
+            for (size_t k = 0; k + 1 < toks.n; k += 1 + rnd(20)) {
+                strs_add(&words, ww_token_fold(&toks, k), toks.toks[k].fold_len);
+                if (rnd(3) == 0) { /* a phrase as written: two consecutive words */
+                    char ph[256];
+                    snprintf(ph, sizeof ph, "%.*s %.*s", (int)toks.toks[k].fold_len, ww_token_fold(&toks, k),
+                             (int)toks.toks[k + 1].fold_len, ww_token_fold(&toks, k + 1));
+                    strs_add(&phrases, ph, strlen(ph));
+                }
+            }
+            for (size_t e = 0; e < ev->n_entities; e++) {
+                const char *nm = rnd(2) ? ev->entities[e].canonical : ev->entities[e].text;
+                if (nm && *nm && !strpbrk(nm, "\"'\\\n") && strlen(nm) < 100 && rnd(4) == 0)
+                    strs_add(&names, nm, strlen(nm));
+            }
+        }
+        json_decref(j);
+    }
+    free(line);
+    fclose(f);
+    ww_tokens_deinit(&toks);
+    ww_extract_scratch_destroy(&xs);
+    ww_extractor_destroy(&x);
+    assert_true(nev > 50 && words.n > 100 && phrases.n > 10);
+
+    size_t cap = 1 << 20, len = 0;
+    char *y = ww_malloc(cap);
+    len += (size_t)snprintf(y, cap, "rules:\n");
+    for (size_t i = 0; i < NRULES; i++) {
+        char ex[2048] = "";
+        gen_real_expr(ex, sizeof ex, 0, &words, &phrases, &names);
+        int w = snprintf(y + len, cap - len, "  - id: r%zu\n    channel: c\n    match: '%s'\n", i, ex);
+        assert_true(w > 0 && (size_t)w < cap - len);
+        len += (size_t)w;
+    }
+    ww_ruleset_t *rs = ww_rules_load_buffer(y, len, "real.yaml", err, sizeof err);
+    if (!rs)
+        fail_msg("%s", err);
+    ww_free(y);
+    ww_rules_scratch_t *s = ww_rules_scratch_new();
+    ww_hits_t hi, hb;
+    ww_hits_init(&hi);
+    ww_hits_init(&hb);
+    size_t total = 0, with_hits = 0, ents = 0;
+    for (size_t e = 0; e < nev; e++) {
+        size_t ni = ww_rules_eval(rs, evs[e], s, &hi);
+        size_t nb = ww_rules_eval_brute(rs, evs[e], s, &hb);
+        assert_int_equal(ni, nb);
+        assert_hits_equal(&hi, &hb);
+        for (size_t r = 0, k = 0; e < 15 && r < NRULES; r++) {
+            bool want = nv_eval(ww_rules_tree(rs, r), evs[e]);
+            bool got = k < hi.n && hi.hits[k].rule_index == r;
+            if (want != got)
+                fail_msg("rule %zu '%s' on real event %zu: naive %d indexed %d", r, ww_rules_get(rs, r)->match,
+                         e, want, got);
+            k += got;
+        }
+        total += ni;
+        with_hits += ni > 0;
+        ents += evs[e]->n_entities;
+        ww_event_destroy(&evs[e]);
+    }
+    print_message("real articles: %zu events (%zu entities), %zu rules, %zu hits, %zu events with hits\n", nev,
+                  ents, (size_t)NRULES, total, with_hits);
+    assert_true(with_hits > nev / 2); /* the rules really exercise the matcher */
+    assert_true(total < nev * NRULES / 2);
+    ww_hits_deinit(&hi);
+    ww_hits_deinit(&hb);
+    ww_rules_scratch_destroy(&s);
+    ww_rules_destroy(&rs);
+    strs_free(&words);
+    strs_free(&phrases);
+    strs_free(&names);
+}
+
 /* A scratch reused across rule sets of different sizes stays correct. */
 static void test_scratch_reuse(void **state)
 {
@@ -1173,6 +1377,7 @@ int main(void)
         cmocka_unit_test(test_errors_expr),
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_index_equals_brute_force),
+        cmocka_unit_test(test_index_equals_brute_force_real),
         cmocka_unit_test(test_scratch_reuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
