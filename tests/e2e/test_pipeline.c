@@ -245,6 +245,19 @@ static void test_pipeline_end_to_end(void **state)
     push_raw(e, "[1,2,3]", 7);
     push_raw(e, "{\"source\":\"x\"}", 14);
     push_raw(e, "{\"title\": \"unterminated", 23);
+    /* deep nesting (1,000 levels) and an array claiming 2^31 elements */
+    char deep[2200];
+    size_t dl = (size_t)snprintf(deep, sizeof deep, "{\"title\":\"deep\",\"x\":");
+    for (int i = 0; i < 1000; i++)
+        deep[dl++] = '[';
+    for (int i = 0; i < 1000; i++)
+        deep[dl++] = ']';
+    deep[dl++] = '}';
+    push_raw(e, deep, dl);
+    push_raw(e, "\x82\xa5title\xa1x\xa8" "entities\xdd\x7f\xff\xff\xff", 23);
+    /* a wrong type in one field: that field is dropped, the event goes on */
+    const char *wrong = "{\"title\":42,\"body\":\"Nothing to see here.\",\"url\":\"https://news.example.org/a/13\"}";
+    push_raw(e, wrong, strlen(wrong));
     /* invalid UTF-8 in a good event: repaired, still alerts */
     const char *bad_utf8 = "{\"source\":\"wire1\",\"url\":\"https://news.example.org/a/12\","
                            "\"title\":\"Tariff talks \xff\xfe resume\",\"body\":\"More to come.\"}";
@@ -275,21 +288,32 @@ static void test_pipeline_end_to_end(void **state)
     /* counters: duplicates and every bad kind were counted, nothing else lost */
     r = wwt_redis_cmd(&e->p.redis, "HGETALL t:stats:ingest");
     assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-    long long accepted = -1, dup = -1, bad = 0;
+    long long accepted = -1, dup = -1, bad = 0, repaired = 0;
+    const char *fatal_kinds[] = {"bad:msgpack", "bad:json", "bad:not_map", "bad:empty", "bad:limit"};
+    bool kinds_seen[5] = {false};
     for (size_t i = 0; i + 1 < r->elements; i += 2) {
         const char *k = r->element[i]->str;
         long long v = atoll(r->element[i + 1]->str);
+        fprintf(stderr, "  stats %s = %lld\n", k, v);
         if (strcmp(k, "accepted") == 0)
             accepted = v;
         else if (strcmp(k, "duplicate") == 0)
             dup = v;
-        else if (strncmp(k, "bad:", 4) == 0 && strcmp(k, "bad:utf8") != 0)
+        else if (strcmp(k, "bad:utf8") == 0 || strcmp(k, "bad:type") == 0)
+            repaired += v;
+        else if (strncmp(k, "bad:", 4) == 0)
             bad += v;
+        for (int j = 0; j < 5; j++)
+            kinds_seen[j] |= strcmp(k, fatal_kinds[j]) == 0;
     }
     freeReplyObject(r);
-    assert_int_equal(accepted, 10);
+    assert_int_equal(accepted, 11); /* 9 + the repaired UTF-8 one + the wrong-type one */
     assert_int_equal(dup, 2);
-    assert_int_equal(bad, 5);
+    assert_int_equal(bad, 7);
+    assert_int_equal(repaired, 2);
+    for (int j = 0; j < 5; j++)
+        if (!kinds_seen[j])
+            fail_msg("bad kind %s not counted", fatal_kinds[j]);
 
     /* hot swap: load new rules; the old ones stop, the new one fires */
     char *out = NULL;
