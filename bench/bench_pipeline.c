@@ -12,7 +12,8 @@
  * generated text); --size 5000 concatenates articles to ~5 KB each.
  *
  * Usage: bench_pipeline [--events N] [--extract E] [--alert A] [--rules R]
- *                       [--size BYTES] [--rate R] [--seconds S] */
+ *                       [--size BYTES] [--rate R] [--seconds S] [--model PATH]
+ * (--model "" runs the rule-based first extractor instead of the trained one) */
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -237,6 +238,7 @@ int main(int argc, char **argv)
 {
     size_t n = 20000, size = 0;
     int n_extract = 1, n_alert = 1, n_rules = 200, rate = 1000, seconds = 3;
+    const char *model = NULL; /* --model "": the rule-based first extractor */
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--events")) n = (size_t)atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--extract")) n_extract = atoi(argv[i + 1]);
@@ -245,6 +247,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--size")) size = (size_t)atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--rate")) rate = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--seconds")) seconds = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--model")) model = argv[i + 1];
     }
     signal(SIGPIPE, SIG_IGN);
     corpus_t c;
@@ -265,10 +268,11 @@ int main(int argc, char **argv)
     snprintf(cfg, sizeof cfg,
              "redis: %s\nprefix: \"bench:\"\n"
              "ingest:\n  intake: tcp://127.0.0.1:%d\n  dispatch: tcp://127.0.0.1:%d\n"
-             "extract:\n  results: tcp://127.0.0.1:%d\n"
+             "extract:\n  results: tcp://127.0.0.1:%d\n%s%s%s"
              "alert:\n  work: tcp://127.0.0.1:%d\n  publish_in: tcp://127.0.0.1:%d\n  publish: tcp://127.0.0.1:%d\n"
              "  rules: %s\n",
-             redis.url, p[0], p[1], p[2], p[3], p[4], p[5], rules);
+             redis.url, p[0], p[1], p[2], model ? "  model: \"" : "", model ? model : "", model ? "\"\n" : "",
+             p[3], p[4], p[5], rules);
     char *config = wwt_write_file(dir, "wirewatch.yaml", cfg);
     char *log = ww_asprintf("%s/daemons.log", dir);
     const char *args[] = {"-c", config, "--log-level", "warn", NULL};

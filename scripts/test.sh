@@ -26,7 +26,8 @@ cmake --build build-san -j"$JOBS"
 
 echo "== fuzzing (${FUZZ_SECONDS}s per target)"
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DWW_FUZZ=ON >/dev/null
-cmake --build build-fuzz -j"$JOBS"
+targets=$(for f in tests/fuzz/fuzz_*.c; do basename "$f" .c; done)
+cmake --build build-fuzz -j"$JOBS" --target $targets
 for f in build-fuzz/bin/fuzz_*; do
   name=$(basename "$f"); corpus=tests/fuzz/corpus/${name#fuzz_}
   work=$(mktemp -d); [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null || true
