@@ -58,9 +58,9 @@ size_t ww_alert_hit_keys(const ww_hit_t *hit, const ww_event_t *ev, const char *
                 keys[n++] = m->value;
         }
     } else if (per == WW_PER_STORY) {
-        /* the event's story; events carry no story grouping yet, so each
-         * event is its own story */
-        keys[n++] = ev->id ? ev->id : "";
+        /* the event's story (set by ingest: the first near-duplicate's
+         * id); an event without one is its own story */
+        keys[n++] = ev->story && ev->story[0] ? ev->story : ev->id ? ev->id : "";
     }
     if (n == 0)
         keys[n++] = "";

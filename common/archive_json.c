@@ -106,9 +106,10 @@ size_t ww_archive_event_json(const ww_event_t *ev, char **buf, size_t *cap)
     jb_raw(&b, "{", 1);
     jb_key(&b, "v", &first);
     jb_int(&b, ev->v ? ev->v : WW_EVENT_VERSION);
-    const char *skeys[] = {"id", "source", "url", "title", "body", "lang"};
-    const char *svals[] = {ev->id, ev->source, ev->url, ev->title, ev->body, ev->lang};
-    for (size_t i = 0; i < 6; i++) {
+    const char *skeys[] = {"id", "source", "url", "title", "body", "lang", "duplicate_of", "story"};
+    const char *svals[] = {ev->id,    ev->source, ev->url,          ev->title,
+                           ev->body,  ev->lang,   ev->duplicate_of, ev->story};
+    for (size_t i = 0; i < sizeof skeys / sizeof skeys[0]; i++) {
         if (!svals[i])
             continue;
         jb_key(&b, skeys[i], &first);

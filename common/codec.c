@@ -11,6 +11,8 @@
  *                           start:int, end:int, count:int}
  *   keywords      array of {term:str, score:float}
  *   quotes        array of {speaker:str, text:str}
+ *   duplicate_of  str    id of an earlier near-duplicate (ingest, SimHash)
+ *   story         str    story id: the id of the story's first event
  *   replay        bool   internal hop only
  *   seq           int    internal hop only
  *
@@ -114,8 +116,10 @@ static bool ww_entity_packable(const ww_entity_t *e)
 
 void ww_event_pack(msgpack_packer *pk, const ww_event_t *ev, bool include_internal)
 {
-    const char *skeys[] = {"id", "source", "url", "title", "body", "lang"};
-    const char *svals[] = {ev->id, ev->source, ev->url, ev->title, ev->body, ev->lang};
+    const char *skeys[] = {"id", "source", "url", "title", "body", "lang", "duplicate_of", "story"};
+    const char *svals[] = {ev->id,    ev->source, ev->url,          ev->title,
+                           ev->body,  ev->lang,   ev->duplicate_of, ev->story};
+    const size_t nstr = sizeof skeys / sizeof skeys[0];
     size_t n_ent = 0;
     for (size_t i = 0; i < ev->n_entities; i++)
         n_ent += ww_entity_packable(&ev->entities[i]);
@@ -126,7 +130,7 @@ void ww_event_pack(msgpack_packer *pk, const ww_event_t *ev, bool include_intern
     bool w_seq = include_internal && ev->seq != 0;
 
     size_t nkeys = 1; /* v */
-    for (size_t i = 0; i < 6; i++)
+    for (size_t i = 0; i < nstr; i++)
         nkeys += svals[i] != NULL;
     nkeys += (ev->published_at != 0) + (ev->ingested_at != 0);
     nkeys += w_ent + w_kw + w_q + w_replay + w_seq;
@@ -134,7 +138,7 @@ void ww_event_pack(msgpack_packer *pk, const ww_event_t *ev, bool include_intern
     msgpack_pack_map(pk, nkeys);
     ww_pack_cstr(pk, "v");
     msgpack_pack_int(pk, WW_EVENT_VERSION);
-    for (size_t i = 0; i < 6; i++)
+    for (size_t i = 0; i < nstr; i++)
         if (svals[i])
             ww_pack_kv_str(pk, skeys[i], svals[i]);
     if (ev->published_at != 0) {
@@ -919,6 +923,10 @@ static char **ww_str_field(ww_event_t *ev, const char *kp, size_t kn)
         return &ev->body;
     if (ww_key_is(kp, kn, "lang"))
         return &ev->lang;
+    if (ww_key_is(kp, kn, "duplicate_of"))
+        return &ev->duplicate_of;
+    if (ww_key_is(kp, kn, "story"))
+        return &ev->story;
     return NULL;
 }
 

@@ -120,8 +120,8 @@ static const ww_conf_key_t ww_conf_keys[] = {
     NUM("ingest.max_inflight", WW_CT_INT, 100000, 1, 100000000, ingest.max_inflight,
         "Events in flight (accepted, not yet finished by the alert stage) before ingest stops reading the intake."),
 
-    STR("extract.model", WW_CV_NONEMPTY, true, NULL, extract.model,
-        "NER model file; none: the model the project ships."),
+    STR("extract.model", WW_CV_ANY, true, NULL, extract.model,
+        "NER model file; none: the model the project ships; `\"\"`: no model, the rule-based first extractor."),
     STR("extract.gazetteer", WW_CV_NONEMPTY, true, NULL, extract.gazetteer,
         "Gazetteer file; none: the bundled gazetteer."),
     STR("extract.results", WW_CV_ENDPOINT, false, "tcp://127.0.0.1:7402", extract.results,

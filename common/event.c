@@ -120,6 +120,8 @@ void ww_event_destroy(ww_event_t **evp)
     ww_free(ev->title);
     ww_free(ev->body);
     ww_free(ev->lang);
+    ww_free(ev->duplicate_of);
+    ww_free(ev->story);
     ww_free(ev);
     *evp = NULL;
 }
@@ -140,6 +142,8 @@ ww_event_t *ww_event_dup(const ww_event_t *ev)
     d->ingested_at = ev->ingested_at;
     d->replay = ev->replay;
     d->seq = ev->seq;
+    d->duplicate_of = ww_strdup(ev->duplicate_of);
+    d->story = ww_strdup(ev->story);
     for (size_t i = 0; i < ev->n_entities; i++) {
         const ww_entity_t *e = &ev->entities[i];
         ww_event_add_entity(d, e->text, e->canonical, e->type, e->field, e->start, e->end,

@@ -148,6 +148,8 @@ bool ww_event_sanitize(ww_event_t *ev)
     rep |= ww_sanitize_str(&ev->title);
     rep |= ww_sanitize_str(&ev->body);
     rep |= ww_sanitize_str(&ev->lang);
+    rep |= ww_sanitize_str(&ev->duplicate_of);
+    rep |= ww_sanitize_str(&ev->story);
     for (size_t i = 0; i < ev->n_entities; i++) {
         rep |= ww_sanitize_str(&ev->entities[i].text);
         rep |= ww_sanitize_str(&ev->entities[i].canonical);

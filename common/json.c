@@ -247,9 +247,10 @@ char *ww_event_to_json(const ww_event_t *ev)
         return NULL;
     json_t *root = json_object();
     json_object_set_new(root, "v", json_integer(ev->v ? ev->v : WW_EVENT_VERSION));
-    const char *skeys[] = {"id", "source", "url", "title", "body", "lang"};
-    const char *svals[] = {ev->id, ev->source, ev->url, ev->title, ev->body, ev->lang};
-    for (size_t i = 0; i < 6; i++)
+    const char *skeys[] = {"id", "source", "url", "title", "body", "lang", "duplicate_of", "story"};
+    const char *svals[] = {ev->id,    ev->source, ev->url,          ev->title,
+                           ev->body,  ev->lang,   ev->duplicate_of, ev->story};
+    for (size_t i = 0; i < sizeof skeys / sizeof skeys[0]; i++)
         if (svals[i])
             json_object_set_new(root, skeys[i], ww_json_str(svals[i]));
     if (ev->published_at)

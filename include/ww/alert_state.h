@@ -55,7 +55,7 @@ void ww_fire_params_from_rule(const ww_rule_t *r, ww_fire_params_t *p);
 
 /* The keys a hit counts under (per rule: ""; per entity: each distinct
  * entity its evidence names, or "" when it names none; per story: the
- * event's story, i.e. its id). Writes up to max borrowed pointers (valid
+ * event's story, else its id). Writes up to max borrowed pointers (valid
  * while hit and ev live) and returns how many (>= 1). */
 size_t ww_alert_hit_keys(const ww_hit_t *hit, const ww_event_t *ev, const char **keys, size_t max);
 

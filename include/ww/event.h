@@ -12,6 +12,8 @@
  *   entities     [ {text,type,canonical,field,start,end,count} ... ]
  *   keywords     [ {term,score} ... ]
  *   quotes       [ {speaker,text} ... ]
+ *   duplicate_of str   id of an earlier near-duplicate (set by ingest, SimHash)
+ *   story        str   id of the story the event belongs to (set by ingest)
  *   replay       bool  internal: set by `wirewatch replay`, bypasses dedup
  *   seq          int   internal: ingest's sequence number of the event
  */
@@ -75,6 +77,8 @@ typedef struct ww_event {
     int64_t ingested_at;  /* Unix ms, stamped by ingest */
     bool replay;          /* internal: replayed from an archive */
     uint64_t seq;         /* internal: ingest sequence number, 0 when unset */
+    char *duplicate_of;   /* id of the earlier near-duplicate, NULL when none */
+    char *story;          /* story id (the first event's id), NULL when unset */
 
     ww_entity_t *entities; /* added by extract */
     size_t n_entities, cap_entities;

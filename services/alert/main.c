@@ -38,6 +38,7 @@
 #include "ww/zmqutil.h"
 
 #define MOD "alert"
+#define ALERT_DRAIN 32 /* most queued messages evaluated together (one Redis pipeline) */
 
 typedef struct {
     ww_alert_t *alert;
@@ -280,17 +281,42 @@ static size_t fire_all(alert_t *a, pending_t *list, size_t n)
     return published;
 }
 
-static void process(alert_t *a, const char *buf, size_t len)
+/* Decodes the queued messages (each a batch) into one list of events, so that
+ * the Redis work of everything queued travels in one pipeline: at a low rate
+ * each message holds a single event, and a round trip per message would cap
+ * the worker below the arrival rate. Returns the number of events. */
+static long decode_all(alert_t *a, zmq_msg_t *msgs, int nm, ww_event_t ***out)
+{
+    ww_event_t **all = NULL;
+    size_t n = 0, cap = 0;
+    for (int m = 0; m < nm; m++) {
+        ww_event_t **evs = NULL;
+        uint64_t bad[WW_BAD__COUNT] = {0};
+        size_t len = zmq_msg_size(&msgs[m]);
+        /* trusted: batches come from our own stages; ingest sanitised the text */
+        long k = ww_event_decode_batch_ex(zmq_msg_data(&msgs[m]), len, &a->lim, WW_DECODE_TRUSTED, &evs, bad);
+        if (k < 0) {
+            ww_metric_add(a->m_bad, 1);
+            if (ww_log_ratelimit(0, 60))
+                ww_warn(MOD, "msg=\"dropped a malformed batch\" bytes=%zu", len);
+            continue;
+        }
+        WW_GROW(all, cap, n + (size_t)k + 1);
+        for (long i = 0; i < k; i++)
+            all[n++] = evs[i];
+        ww_free(evs);
+    }
+    *out = all;
+    return (long)n;
+}
+
+static void process(alert_t *a, zmq_msg_t *msgs, int nm)
 {
     int64_t t0 = ww_mono_us();
     ww_event_t **evs = NULL;
-    uint64_t bad[WW_BAD__COUNT] = {0};
-    /* trusted: batches come from our own stages; ingest sanitised the text */
-    long n = ww_event_decode_batch_ex(buf, len, &a->lim, WW_DECODE_TRUSTED, &evs, bad);
-    if (n < 0) {
-        ww_metric_add(a->m_bad, 1);
-        if (ww_log_ratelimit(0, 60))
-            ww_warn(MOD, "msg=\"dropped a malformed batch\" bytes=%zu", len);
+    long n = decode_all(a, msgs, nm, &evs);
+    if (n == 0) {
+        ww_free(evs);
         return;
     }
     pending_t *list = NULL;
@@ -542,8 +568,9 @@ int main(int argc, char **argv)
     ww_info(MOD, "msg=\"started\" version=%s work=%s publish_in=%s rules=%s", WW_VERSION, cfg->alert.work,
             cfg->alert.publish_in, a.rules ? ww_rules_version(a.rules) : "none");
     ww_daemon_ready("evaluating rules");
-    zmq_msg_t msg;
-    zmq_msg_init(&msg);
+    zmq_msg_t msgs[ALERT_DRAIN];
+    for (int i = 0; i < ALERT_DRAIN; i++)
+        zmq_msg_init(&msgs[i]);
     while (!ww_stop) {
         bool hup = ww_reload;
         if (hup) {
@@ -555,11 +582,15 @@ int main(int argc, char **argv)
         zmq_pollitem_t items[] = {{a.in, 0, ZMQ_POLLIN, 0}};
         if (zmq_poll(items, 1, 500) < 0 && zmq_errno() != EINTR)
             break;
-        if (zmq_msg_recv(&msg, a.in, ZMQ_DONTWAIT) >= 0)
-            process(&a, zmq_msg_data(&msg), zmq_msg_size(&msg));
+        int nm = 0;
+        while (nm < ALERT_DRAIN && zmq_msg_recv(&msgs[nm], a.in, ZMQ_DONTWAIT) >= 0)
+            nm++;
+        if (nm)
+            process(&a, msgs, nm);
         heartbeat(&a);
     }
-    zmq_msg_close(&msg);
+    for (int i = 0; i < ALERT_DRAIN; i++)
+        zmq_msg_close(&msgs[i]);
     if (ww_redis_connected(a.redis)) {
         redisReply *r = ww_redis_cmd(a.redis, "DEL %s", a.worker_key);
         if (r)

@@ -31,6 +31,7 @@
 #include "ww/zmqutil.h"
 
 #include "sources.h"
+#include "stories.h"
 
 #define MOD "ingest"
 
@@ -469,6 +470,8 @@ static int run(ingest_t *in)
             }
             ww_metric_add(in->m_duplicate, dups - d0);
             ww_metric_add(in->m_accepted, (uint64_t)acc);
+            /* near-duplicates and stories (SimHash bands in Redis) */
+            ww_stories_assign(in->redis, cfg->prefix, cfg->ingest.dedup_window_ms, evs, (size_t)acc);
             if (in->archive)
                 archive_batch(in, evs, (size_t)acc);
             forward(in, evs, (size_t)acc);
