@@ -2,8 +2,9 @@
 # The second README command (and what CI runs): installs dependencies, then
 #   1. Release build (-O2 -Wall -Wextra -Werror) and the whole ctest suite;
 #   2. the suite again under AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. a short libFuzzer run of every fuzz target (clang);
-#   4. the demo, which must print alerts and exit 0.
+#   3. valgrind over the unit tests;
+#   4. a short libFuzzer run of every fuzz target (clang);
+#   5. the demo, which must print alerts and exit 0.
 # Every test starts its own redis-server on a private unix socket.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,15 @@ cmake --build build-san -j"$JOBS"
    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
    LSAN_OPTIONS=suppressions="$PWD/../tests/lsan.supp" \
    ctest --output-on-failure -j"$JOBS")
+
+echo "== valgrind (unit tests of the release build)"
+for src in tests/unit/test_*.c; do
+  t=build/tests/$(basename "$src" .c)
+  case "$t" in *test_rules) continue ;; esac   # its property test takes minutes under valgrind (ASan covers it)
+  valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite "$t" >"$t.valgrind.log" 2>&1 \
+    || { tail -40 "$t.valgrind.log"; echo "valgrind: $(basename "$t") FAILED"; exit 1; }
+done
+echo "valgrind: clean"
 
 echo "== fuzzing (${FUZZ_SECONDS}s per target)"
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DWW_FUZZ=ON >/dev/null
