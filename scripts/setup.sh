@@ -8,7 +8,7 @@ PKGS=(
   libzmq3-dev libmsgpack-dev libhiredis-dev redis-server
   libhyperscan-dev libyaml-dev libjansson-dev libcurl4-openssl-dev libxml2-dev
   libutf8proc-dev libcmocka-dev libsystemd-dev libmicrohttpd-dev libxxhash-dev
-  iso-codes clang valgrind iproute2 tzdata unicode-cldr-core miscfiles libtext-names-perl wordnet-base
+  iso-codes clang libclang-rt-14-dev valgrind iproute2 tzdata unicode-cldr-core miscfiles libtext-names-perl wordnet-base
 )
 
 missing=()

@@ -41,24 +41,6 @@
 
 /* ---- helpers ------------------------------------------------------------------- */
 
-static long hget_long(const wwt_redis_t *r, const char *key, const char *field)
-{
-    redisReply *rep = wwt_redis_cmd(r, "HGET %s %s", key, field);
-    long v = rep && rep->type == REDIS_REPLY_STRING ? atol(rep->str) : 0;
-    if (rep)
-        freeReplyObject(rep);
-    return v;
-}
-
-static long xlen(const wwt_redis_t *r, const char *key)
-{
-    redisReply *rep = wwt_redis_cmd(r, "XLEN %s", key);
-    long v = rep && rep->type == REDIS_REPLY_INTEGER ? (long)rep->integer : -1;
-    if (rep)
-        freeReplyObject(rep);
-    return v;
-}
-
 /* Sum of the per-version event counters. */
 static long versions_sum(const wwt_redis_t *r)
 {
@@ -77,12 +59,12 @@ static long versions_sum(const wwt_redis_t *r)
 static void wait_settled(const wwt_redis_t *r, long accepted)
 {
     long until = wwt_ms() + 60000;
-    while (wwt_ms() < until && (hget_long(r, "t:stats:ingest", "accepted") < accepted ||
-                                hget_long(r, "t:stats:alert", "events") < accepted))
+    while (wwt_ms() < until && (wwt_redis_hget(r, "t:stats:ingest", "accepted") < accepted ||
+                                wwt_redis_hget(r, "t:stats:alert", "events") < accepted))
         wwt_sleep_ms(50);
     long last = -1, since = wwt_ms();
     while (wwt_ms() < until) {
-        long n = xlen(r, "t:alerts");
+        long n = wwt_redis_xlen(r, "t:alerts");
         if (n != last) {
             last = n;
             since = wwt_ms();
@@ -239,7 +221,7 @@ static void test_reload_under_load(void **state)
     assert_int_equal(next_version, N_VERSIONS);
     const long total = (long)N_CHUNKS * CHUNK;
     wait_settled(&p->redis, total);
-    long accepted = hget_long(&p->redis, "t:stats:ingest", "accepted");
+    long accepted = wwt_redis_hget(&p->redis, "t:stats:ingest", "accepted");
     assert_int_equal(accepted, total);
 
     /* every event evaluated exactly once, by exactly one version */
@@ -274,7 +256,7 @@ static void test_reload_under_load(void **state)
     /* the versions' own counters agree with what each published */
     int worked = 0;
     for (int k = 0; k < N_VERSIONS; k++) {
-        long c = hget_long(&p->redis, "t:stats:alert:versions", versions[k]);
+        long c = wwt_redis_hget(&p->redis, "t:stats:alert:versions", versions[k]);
         assert_int_equal(c, per_version[k]);
         worked += c > 0;
     }
@@ -379,7 +361,7 @@ static void test_backtest_equals_live(void **state)
     assert_int_equal(wwt_run("wirewatch", rp, NULL, &out, true), 0);
     ww_free(out);
     wait_settled(&pipe_a.redis, n_events);
-    assert_int_equal(hget_long(&pipe_a.redis, "t:stats:ingest", "accepted"), n_events);
+    assert_int_equal(wwt_redis_hget(&pipe_a.redis, "t:stats:ingest", "accepted"), n_events);
     ww_alert_t **live = NULL;
     size_t n_live = stream_alerts(&pipe_a.redis, &live);
     char *rules_file = wwt_write_file(dir, "rules.yaml", STATE_RULES);

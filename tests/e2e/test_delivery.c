@@ -39,22 +39,13 @@ static void push_event(void *push, const char *run, int i)
     assert_true(zmq_send(push, msg, (size_t)n, 0) >= 0);
 }
 
-static long long hget(wwt_pipeline_t *p, const char *key, const char *field)
-{
-    redisReply *r = wwt_redis_cmd(&p->redis, "HGET %s %s", key, field);
-    long long v = r && r->type == REDIS_REPLY_STRING ? atoll(r->str) : 0;
-    if (r)
-        freeReplyObject(r);
-    return v;
-}
-
 /* Waits until `accepted` events were accepted and the ledger is empty. */
 static void wait_drained(wwt_pipeline_t *p, long long accepted, long timeout_ms)
 {
     long until = wwt_ms() + timeout_ms;
     long long inflight = -1, acc = 0;
     while (wwt_ms() < until) {
-        acc = hget(p, "t:stats:ingest", "accepted");
+        acc = wwt_redis_hget(&p->redis, "t:stats:ingest", "accepted");
         redisReply *r = wwt_redis_cmd(&p->redis, "ZCARD t:inflight");
         inflight = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
         if (r)
@@ -182,7 +173,7 @@ static void test_kill_workers(void **state)
 
     size_t n = check_history(&p, N, true);
     assert_int_equal(n, (size_t)want);
-    long long redelivered = hget(&p, "t:stats:ingest", "redelivered");
+    long long redelivered = wwt_redis_hget(&p.redis, "t:stats:ingest", "redelivered");
     fprintf(stderr, "  %zu alerts, %lld events redelivered after the kills\n", n, redelivered);
     assert_true(redelivered > 0); /* the kills did lose events in flight, and the ledger recovered them */
 

@@ -55,15 +55,6 @@ static void url_of(char *buf, size_t cap, size_t a, int copy)
     snprintf(buf, cap, "https://entstats.example/%zu/%d", a, copy);
 }
 
-static long long hget(const wwt_redis_t *r, const char *key, const char *field)
-{
-    redisReply *rep = wwt_redis_cmd(r, "HGET %s %s", key, field);
-    long long v = rep && rep->type == REDIS_REPLY_STRING ? atoll(rep->str) : 0;
-    if (rep)
-        freeReplyObject(rep);
-    return v;
-}
-
 /* Sum of a hash's values and its field count. */
 static long long hsum(const wwt_redis_t *r, const char *key, long long *fields)
 {
@@ -180,11 +171,11 @@ static void test_entity_buckets(void **state)
         assert_int_equal(nf, expect_fields);
     }
     for (size_t k = 0; k < nw; k++) {
-        assert_int_equal(hget(&p.redis, key[want[k].hour], want[k].field), want[k].mentions);
+        assert_int_equal(wwt_redis_hget(&p.redis, key[want[k].hour], want[k].field), want[k].mentions);
     }
     /* named in the fixtures: Scholz in both hours */
-    assert_true(hget(&p.redis, key[0], "PER:Olaf Scholz") >= 1);
-    assert_true(hget(&p.redis, key[1], "PER:Olaf Scholz") >= 1);
+    assert_true(wwt_redis_hget(&p.redis, key[0], "PER:Olaf Scholz") >= 1);
+    assert_true(wwt_redis_hget(&p.redis, key[1], "PER:Olaf Scholz") >= 1);
     redisReply *rep = wwt_redis_cmd(&p.redis, "TTL %s", key[0]);
     assert_true(rep->integer > 0 && rep->integer <= WW_ENTSTATS_TTL_S);
     freeReplyObject(rep);
@@ -194,8 +185,8 @@ static void test_entity_buckets(void **state)
     assert_int_equal(rep->type, REDIS_REPLY_STRING);
     assert_int_equal(atoll(rep->str), sampled);
     freeReplyObject(rep);
-    assert_int_equal(hget(&p.redis, "t:df", "scholz"), df_scholz);
-    assert_int_equal(hget(&p.redis, "t:df", "macron"), df_macron);
+    assert_int_equal(wwt_redis_hget(&p.redis, "t:df", "scholz"), df_scholz);
+    assert_int_equal(wwt_redis_hget(&p.redis, "t:df", "macron"), df_macron);
     int linger = 0;
     zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger);
     zmq_close(push);

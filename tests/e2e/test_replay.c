@@ -113,35 +113,17 @@ static void free_ids(char **ids, size_t n)
     ww_free(ids);
 }
 
-static long hget_long(const wwt_redis_t *r, const char *key, const char *field)
-{
-    redisReply *rep = wwt_redis_cmd(r, "HGET %s %s", key, field);
-    long v = rep && rep->type == REDIS_REPLY_STRING ? atol(rep->str) : 0;
-    if (rep)
-        freeReplyObject(rep);
-    return v;
-}
-
-static long xlen(const wwt_redis_t *r, const char *key)
-{
-    redisReply *rep = wwt_redis_cmd(r, "XLEN %s", key);
-    long v = rep && rep->type == REDIS_REPLY_INTEGER ? (long)rep->integer : -1;
-    if (rep)
-        freeReplyObject(rep);
-    return v;
-}
-
 /* Waits until ingest has accepted `accepted` events and the alert stream has
  * not grown for 1.5 s. */
 static void wait_settled(const wwt_redis_t *r, long accepted)
 {
     long until = wwt_ms() + 30000;
-    while (wwt_ms() < until && hget_long(r, "t:stats:ingest", "accepted") < accepted)
+    while (wwt_ms() < until && wwt_redis_hget(r, "t:stats:ingest", "accepted") < accepted)
         wwt_sleep_ms(50);
-    assert_true(hget_long(r, "t:stats:ingest", "accepted") >= accepted);
+    assert_true(wwt_redis_hget(r, "t:stats:ingest", "accepted") >= accepted);
     long last = -1, since = wwt_ms();
     while (wwt_ms() < until) {
-        long n = xlen(r, "t:alerts");
+        long n = wwt_redis_xlen(r, "t:alerts");
         if (n != last) {
             last = n;
             since = wwt_ms();
@@ -182,7 +164,7 @@ static size_t replay_into_fresh(const char *archive, char ***ids)
     assert_non_null(strstr(out, "events sent"));
     ww_free(out);
     wait_settled(&p.redis, n);
-    assert_int_equal(hget_long(&p.redis, "t:stats:ingest", "accepted"), n);
+    assert_int_equal(wwt_redis_hget(&p.redis, "t:stats:ingest", "accepted"), n);
     size_t k = alert_ids(&p.redis, "t:alerts", ids);
     assert_int_equal(wwt_pipeline_stop(&p), 0);
     return k;
@@ -332,9 +314,9 @@ static void test_ingest_archive_crash_replay(void **state)
     assert_int_equal(wwt_run("wirewatch", pub, NULL, NULL, false), 0);
     wait_archive(m.archive, 35);
     long until1 = wwt_ms() + 10000; /* and counted (stats are flushed after the hand-on) */
-    while (wwt_ms() < until1 && hget_long(&m.redis, "t:stats:ingest", "accepted") < 35)
+    while (wwt_ms() < until1 && wwt_redis_hget(&m.redis, "t:stats:ingest", "accepted") < 35)
         wwt_sleep_ms(50);
-    assert_int_equal(hget_long(&m.redis, "t:stats:ingest", "accepted"), 35);
+    assert_int_equal(wwt_redis_hget(&m.redis, "t:stats:ingest", "accepted"), 35);
 
     /* kill -9, then a torn write at the end of the last segment */
     assert_true(wwt_stop(m.ingest, SIGKILL, 5000) >= 0);
@@ -374,9 +356,9 @@ static void test_ingest_archive_crash_replay(void **state)
     /* replay a window at 20x: 10 events 1 s apart take >= 9/20 s; they pass
      * dedup (marked replay) and are not archived again */
     long until0 = wwt_ms() + 10000;
-    while (wwt_ms() < until0 && hget_long(&m.redis, "t:stats:ingest", "accepted") < 44)
+    while (wwt_ms() < until0 && wwt_redis_hget(&m.redis, "t:stats:ingest", "accepted") < 44)
         wwt_sleep_ms(50);
-    long before = hget_long(&m.redis, "t:stats:ingest", "accepted");
+    long before = wwt_redis_hget(&m.redis, "t:stats:ingest", "accepted");
     assert_int_equal(before, 44); /* 35 + 9, each counted once across the restart */
     const char *rp[] = {"replay", m.archive, "--speed", "20", "--from", "2024-05-01T10:40:10Z",
                         "--to", "1714560020000", "-c", m.config, NULL};
@@ -390,9 +372,9 @@ static void test_ingest_archive_crash_replay(void **state)
         expect += (i % 7 != 6); /* the duplicates were never archived */
     assert_true(took >= (expect - 1) * 1000 / 20 - 50);
     until = wwt_ms() + 15000;
-    while (wwt_ms() < until && hget_long(&m.redis, "t:stats:ingest", "accepted") < before + expect)
+    while (wwt_ms() < until && wwt_redis_hget(&m.redis, "t:stats:ingest", "accepted") < before + expect)
         wwt_sleep_ms(50);
-    assert_int_equal(hget_long(&m.redis, "t:stats:ingest", "accepted"), before + expect);
+    assert_int_equal(wwt_redis_hget(&m.redis, "t:stats:ingest", "accepted"), before + expect);
     wwt_sleep_ms(300);
     assert_int_equal(archive_count(m.archive), 44);
 

@@ -69,22 +69,13 @@ static const char RULES[] = "rules:\n"
                             "    channel: harbour.all\n"
                             "    match: 'harbour'\n";
 
-static long hget_long(const wwt_redis_t *r, const char *key, const char *field)
-{
-    redisReply *rep = wwt_redis_cmd(r, "HGET %s %s", key, field);
-    long v = rep && rep->type == REDIS_REPLY_STRING ? atol(rep->str) : 0;
-    if (rep)
-        freeReplyObject(rep);
-    return v;
-}
-
 /* Waits until the alert stage evaluated `n` events. */
 static void wait_events(const wwt_redis_t *r, long n)
 {
     long until = wwt_ms() + 30000;
-    while (wwt_ms() < until && hget_long(r, "t:stats:alert", "events") < n)
+    while (wwt_ms() < until && wwt_redis_hget(r, "t:stats:alert", "events") < n)
         wwt_sleep_ms(50);
-    assert_true(hget_long(r, "t:stats:alert", "events") >= n);
+    assert_true(wwt_redis_hget(r, "t:stats:alert", "events") >= n);
     wwt_sleep_ms(300); /* the stream entries are written before the counters */
 }
 

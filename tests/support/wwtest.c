@@ -345,6 +345,24 @@ redisReply *wwt_redis_cmd(const wwt_redis_t *r, const char *fmt, ...)
     return rep;
 }
 
+long long wwt_redis_hget(const wwt_redis_t *r, const char *key, const char *field)
+{
+    redisReply *rep = wwt_redis_cmd(r, "HGET %s %s", key, field);
+    long long v = rep && rep->type == REDIS_REPLY_STRING ? atoll(rep->str) : 0;
+    if (rep)
+        freeReplyObject(rep);
+    return v;
+}
+
+long long wwt_redis_xlen(const wwt_redis_t *r, const char *key)
+{
+    redisReply *rep = wwt_redis_cmd(r, "XLEN %s", key);
+    long long v = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
+    if (rep)
+        freeReplyObject(rep);
+    return v;
+}
+
 long wwt_redis_count_keys(const wwt_redis_t *r, const char *pattern)
 {
     redisReply *rep = wwt_redis_cmd(r, "KEYS %s", pattern);

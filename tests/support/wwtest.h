@@ -76,6 +76,9 @@ int wwt_pipeline_start_ex(wwt_pipeline_t *p, const char *rules_yaml, int n_extra
 pid_t wwt_pipeline_spawn(wwt_pipeline_t *p, const char *role);
 /* Stops the daemons with SIGTERM; returns the number that did not exit 0. */
 int wwt_pipeline_stop(wwt_pipeline_t *p);
+/* HGET as a number (0 when absent), and XLEN (-1 on error). */
+long long wwt_redis_hget(const wwt_redis_t *r, const char *key, const char *field);
+long long wwt_redis_xlen(const wwt_redis_t *r, const char *key);
 /* Counts Redis keys matching a pattern (KEYS), -1 on error. */
 long wwt_redis_count_keys(const wwt_redis_t *r, const char *pattern);
 /* Runs a Redis command; caller frees the reply. NULL on failure. */
