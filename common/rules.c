@@ -146,6 +146,9 @@ struct ww_ruleset {
     size_t n_always;
     uint64_t *bloom;        /* one bit per key hash of the three tables (bits (h >> 40) & bloom_mask) */
     size_t bloom_mask;      /* bits - 1 */
+    ww_rx_filter_t filter;  /* every term word and prefix of every rule: the words the view indexes */
+    ww_rx_filter_t name_edge; /* first words (hash ^ RS_SALT_FIRST) and last words (^ RS_SALT_LAST)
+                               * of every entity name of every rule (bits/mask only) */
     double compile_ms;      /* time the last load spent parsing and indexing */
 };
 
@@ -192,6 +195,10 @@ void ww_rules_destroy(ww_ruleset_t **rsp)
     ww_free(rs->names.post);
     ww_free(rs->bloom);
     ww_free(rs->pfx_start);
+    ww_free(rs->filter.bits);
+    ww_free(rs->filter.pfx_start);
+    ww_free(rs->filter.pfx3);
+    ww_free(rs->name_edge.bits);
     for (int t = 0; t < WW_ENT__COUNT; t++)
         ww_free(rs->ent_type[t]);
     ww_free(rs->ent_any);
@@ -220,6 +227,11 @@ const char *ww_rules_version(const ww_ruleset_t *rs)
 const ww_rx_node_t *ww_rules_tree(const ww_ruleset_t *rs, size_t i)
 {
     return i < rs->n ? rs->trees[i] : NULL;
+}
+
+const ww_rx_filter_t *ww_rules_filter(const ww_ruleset_t *rs)
+{
+    return &rs->filter;
 }
 
 size_t ww_rules_always_count(const ww_ruleset_t *rs)
@@ -293,9 +305,9 @@ static void rs_keys_push(rs_keys_t *ks, rs_key_t k)
 
 /* FNV-1a over folded bytes, extended one byte at a time: the prefix table is
  * keyed by it so that an event word's prefixes are found in one pass. */
-#define RS_FNV_INIT 14695981039346656037ULL
-#define RS_FNV_PRIME 1099511628211ULL
-#define RS_PFX_MAXLEN 63 /* longer prefixes are filed under their first 63 bytes */
+#define RS_FNV_INIT WW_RX_FNV_INIT
+#define RS_FNV_PRIME WW_RX_FNV_PRIME
+#define RS_PFX_MAXLEN WW_RX_PFX_MAXLEN /* longer prefixes are filed under their first 63 bytes */
 
 static uint64_t rs_pfx_hash(const char *s, size_t len)
 {
@@ -481,6 +493,115 @@ static uint32_t rs_df_get(const rs_df_t *df, uint64_t h)
 }
 
 /* Counts every word, prefix and name of tree n into df. */
+/* Calls fn for every word of every term of n (NOT included): with the
+ * word's hash, or for a prefix its prefix hash and pfx = true. */
+static void rs_each_term_word(const ww_rx_node_t *n, void (*fn)(void *, const ww_rx_term_t *, uint32_t, bool),
+                              void *ud)
+{
+    switch (n->kind) {
+    case WW_RX_TERM:
+    case WW_RX_NEAR:
+        for (int side = 0; side < (n->kind == WW_RX_NEAR ? 2 : 1); side++) {
+            const ww_rx_term_t *t = side ? &n->b : &n->a;
+            for (uint32_t i = 0; i < t->n; i++)
+                fn(ud, t, i, t->prefix && i == t->n - 1);
+        }
+        return;
+    case WW_RX_ENTITY:
+        return;
+    default:
+        for (size_t i = 0; i < n->n_kids; i++)
+            rs_each_term_word(n->kids[i], fn, ud);
+    }
+}
+
+static void rs_count_word(void *ud, const ww_rx_term_t *t, uint32_t i, bool pfx)
+{
+    (void)t, (void)i, (void)pfx;
+    (*(size_t *)ud)++;
+}
+
+static void rs_filter_word(void *ud, const ww_rx_term_t *t, uint32_t i, bool pfx)
+{
+    ww_rx_filter_t *f = ud;
+    if (!pfx) {
+        ww_rx_filter_add(f, t->hash[i]);
+        return;
+    }
+    size_t len = t->len[i] > WW_RX_PFX_MAXLEN ? WW_RX_PFX_MAXLEN : t->len[i];
+    ww_rx_filter_add(f, ww_rx_word_hash(t->w[i], len) ^ WW_RX_PFX_SALT);
+    f->pfx_lens |= 1ULL << len;
+    if (len >= 3) {
+        if (!f->pfx3)
+            f->pfx3 = ww_calloc(65536 / 64, sizeof *f->pfx3);
+        unsigned bit = ww_rx_pfx3_bit(t->w[i]);
+        f->pfx3[bit >> 6] |= 1ULL << (bit & 63);
+        return;
+    }
+    if (!f->pfx_start)
+        f->pfx_start = ww_calloc(65536 / 64, sizeof *f->pfx_start);
+    unsigned b0 = (unsigned char)t->w[i][0];
+    for (unsigned b1 = 0; b1 < 256; b1++) {
+        if (len >= 2 && b1 != (unsigned char)t->w[i][1])
+            continue;
+        unsigned bit = b0 << 8 | b1;
+        f->pfx_start[bit >> 6] |= 1ULL << (bit & 63);
+    }
+}
+
+#define RS_SALT_FIRST 0x61C8864680B583EBULL
+#define RS_SALT_LAST 0x85EBCA77C2B2AE63ULL
+
+static void rs_count_names(const ww_rx_node_t *n, size_t *count)
+{
+    if (n->kind == WW_RX_ENTITY)
+        *count += n->name_fold != NULL;
+    for (size_t i = 0; i < n->n_kids; i++)
+        rs_count_names(n->kids[i], count);
+}
+
+static void rs_edge_names(const ww_rx_node_t *n, ww_rx_filter_t *e)
+{
+    if (n->kind == WW_RX_ENTITY && n->name_fold && n->name_words.n > 0) {
+        ww_rx_filter_add(e, n->name_words.hash[0] ^ RS_SALT_FIRST);
+        ww_rx_filter_add(e, n->name_words.hash[n->name_words.n - 1] ^ RS_SALT_LAST);
+    }
+    for (size_t i = 0; i < n->n_kids; i++)
+        rs_edge_names(n->kids[i], e);
+}
+
+/* Builds rs->name_edge: an entity's leading (trailing) runs of words can be
+ * some rule's name only when its first (last) word starts (ends) a name. */
+static void rs_build_name_edge(ww_ruleset_t *rs)
+{
+    size_t names = 0;
+    for (size_t i = 0; i < rs->n; i++)
+        rs_count_names(rs->trees[i], &names);
+    size_t n64 = 16;
+    while (n64 * 64 < names * 32)
+        n64 *= 2;
+    rs->name_edge.bits = ww_calloc(n64, sizeof *rs->name_edge.bits);
+    rs->name_edge.mask = n64 - 1;
+    for (size_t i = 0; i < rs->n; i++)
+        rs_edge_names(rs->trees[i], &rs->name_edge);
+}
+
+/* Builds rs->filter from every rule's terms: about 16 bits per term word
+ * (two in one 64-bit word: a few percent of other words pass). */
+static void rs_build_filter(ww_ruleset_t *rs)
+{
+    size_t words = 0;
+    for (size_t i = 0; i < rs->n; i++)
+        rs_each_term_word(rs->trees[i], rs_count_word, &words);
+    size_t n64 = 64;
+    while (n64 * 64 < words * 16)
+        n64 *= 2;
+    rs->filter.bits = ww_calloc(n64, sizeof *rs->filter.bits);
+    rs->filter.mask = n64 - 1;
+    for (size_t i = 0; i < rs->n; i++)
+        rs_each_term_word(rs->trees[i], rs_filter_word, &rs->filter);
+}
+
 static void rs_df_count(rs_df_t *df, const ww_rx_node_t *n)
 {
     switch (n->kind) {
@@ -818,6 +939,8 @@ static void rs_build_index(ww_ruleset_t *rs)
         }
     for (int i = 0; i < 3; i++)
         ww_free(wp[i]);
+    rs_build_filter(rs);
+    rs_build_name_edge(rs);
 }
 
 /* ======================================================================== */
@@ -1526,13 +1649,25 @@ static void rs_cand_entity(const ww_ruleset_t *rs, ww_rules_scratch_t *s, size_t
     if (ei->canon_repeat) /* an earlier mention of the same name did the rest */
         return;
     rs_cand_table(rs, s, &rs->names, ei->canon_hash);
+    if (ei->w_n == 0)
+        return;
     size_t need = 1;
     for (uint32_t k = 0; k < ei->w_n; k++)
         need += v->w_len[ei->w_off + k] + 1;
     WW_GROW(s->nbuf, s->nbuf_cap, need);
+    const uint64_t *wh = v->w_hash + ei->w_off;
+    const ww_rx_filter_t *edge = &rs->name_edge;
     for (int side = 0; side < 2; side++) {
+        /* leading runs all start with the first word, trailing runs all end
+         * with the last: most entities' words start or end no rule's name */
+        if (side == 0 ? !ww_rx_filter_has(edge, wh[0] ^ RS_SALT_FIRST)
+                      : !ww_rx_filter_has(edge, wh[ei->w_n - 1] ^ RS_SALT_LAST))
+            continue;
         for (uint32_t k = 1; k <= ei->w_n; k++) {
             uint32_t first = ei->w_off + (side == 0 ? 0 : ei->w_n - k);
+            if (side == 0 ? !ww_rx_filter_has(edge, wh[k - 1] ^ RS_SALT_LAST)
+                          : !ww_rx_filter_has(edge, wh[ei->w_n - k] ^ RS_SALT_FIRST))
+                continue;
             size_t len = 0;
             for (uint32_t j = 0; j < k; j++) {
                 uint32_t w = first + j;
@@ -1581,12 +1716,13 @@ static void rs_collect(const ww_ruleset_t *rs, ww_rules_scratch_t *s)
         qsort(s->cand, s->n_cand, sizeof *s->cand, rs_cmp_u32);
 }
 
-/* Starts a new event: prepares the view and an empty candidate set. */
+/* Starts a new event: prepares the view (indexing only the words of rs's
+ * terms when filtered) and an empty candidate set. */
 static void rs_begin(const ww_ruleset_t *rs, const ww_event_t *ev, ww_rules_scratch_t *s,
-                     ww_hits_t *out)
+                     ww_hits_t *out, bool filtered)
 {
     ww_hits_reset(out);
-    ww_rx_view_prepare(&s->view, ev);
+    ww_rx_view_prepare(&s->view, ev, filtered ? &rs->filter : NULL);
     if (s->cap_stamp < rs->n) {
         size_t old = s->cap_stamp;
         WW_GROW(s->stamp, s->cap_stamp, rs->n);
@@ -1629,7 +1765,7 @@ static void rs_costs_bind(const ww_ruleset_t *rs, ww_rules_scratch_t *s)
 size_t ww_rules_eval(const ww_ruleset_t *rs, const ww_event_t *ev, ww_rules_scratch_t *s,
                      ww_hits_t *out)
 {
-    rs_begin(rs, ev, s, out);
+    rs_begin(rs, ev, s, out, true);
     rs_collect(rs, s);
     rs_costs_bind(rs, s);
     s->events++;
@@ -1655,7 +1791,7 @@ size_t ww_rules_eval(const ww_ruleset_t *rs, const ww_event_t *ev, ww_rules_scra
 size_t ww_rules_eval_brute(const ww_ruleset_t *rs, const ww_event_t *ev, ww_rules_scratch_t *s,
                            ww_hits_t *out)
 {
-    rs_begin(rs, ev, s, out);
+    rs_begin(rs, ev, s, out, false); /* the reference: every word indexed */
     for (size_t r = 0; r < rs->n; r++)
         rs_try(rs, s, r, out);
     return out->n;
@@ -1691,7 +1827,7 @@ bool ww_rules_is_candidate(const ww_ruleset_t *rs, const ww_event_t *ev, ww_rule
 {
     ww_hits_t tmp;
     ww_hits_init(&tmp);
-    rs_begin(rs, ev, s, &tmp);
+    rs_begin(rs, ev, s, &tmp, true);
     rs_collect(rs, s);
     bool found = false;
     for (size_t k = 0; k < s->n_cand && !found; k++)
@@ -1705,7 +1841,7 @@ char *ww_rules_explain(const ww_ruleset_t *rs, size_t i, const ww_event_t *ev,
 {
     ww_hits_t tmp;
     ww_hits_init(&tmp);
-    rs_begin(rs, ev, s, &tmp);
+    rs_begin(rs, ev, s, &tmp, true);
     ww_hits_deinit(&tmp);
     bool m = false;
     char *text = ww_rx_explain(rs->trees[i], &s->view, &m);

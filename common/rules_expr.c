@@ -816,6 +816,7 @@ void ww_rx_view_deinit(ww_rx_view_t *v)
         ww_free(v->f[i].uniq);
         ww_free(v->f[i].tab);
         ww_free(v->f[i].fb_word);
+        ww_free(v->f[i].pos);
     }
     ww_tokens_deinit(&v->tmp);
     ww_free(v->occ);
@@ -826,6 +827,7 @@ void ww_rx_view_deinit(ww_rx_view_t *v)
     ww_free(v->w_hash);
     ww_free(v->cp);
     ww_free(v->etab);
+    ww_free(v->wb);
     memset(v, 0, sizeof *v);
 }
 
@@ -857,39 +859,47 @@ static bool rx_is_ascii(const char *s, size_t n)
     return (acc & 0x8080808080808080ULL) == 0;
 }
 
-/* Appends the word s[ws..we) (already folded at fold + ws) to out. */
-static inline void rx_emit_word(ww_token_t *tk, const char *fold, uint32_t ws, uint32_t we)
+bool ww_rx_filter_prefix(const ww_rx_filter_t *f, const char *w, size_t n)
 {
-    tk->start = ws;
-    tk->end = we;
-    tk->fold_off = ws;
-    tk->fold_len = we - ws;
-    tk->hash = ww_rx_word_hash(fold + ws, we - ws);
-    tk->flags = WW_TOK_ASCII;
+    uint64_t lens = f->pfx_lens;
+    size_t max = n < WW_RX_PFX_MAXLEN ? n : WW_RX_PFX_MAXLEN;
+    if (max < 63)
+        lens &= (2ULL << max) - 1; /* lengths 1..max */
+    while (lens) {
+        size_t l = (size_t)__builtin_ctzll(lens);
+        lens &= lens - 1;
+        if (ww_rx_filter_has(f, ww_rx_word_hash_padded(w, l) ^ WW_RX_PFX_SALT))
+            return true;
+    }
+    return false;
 }
 
-/* Tokenizes pure-ASCII text exactly like ww_tokenize (same words, folded
- * forms and hashes; flags other than WW_TOK_ASCII are not filled: the
- * evaluator does not read them). Unlike ww_tokenize, the folded forms are
- * not NUL-separated: `fold` is a folded copy of the whole text and each
- * token's fold_off equals its start (readers use fold_len).
+/* Tokenizes pure-ASCII text exactly like ww_tokenize (same words and folded
+ * forms; hashes are ww_rx_word_hash; flags other than WW_TOK_ASCII are not
+ * filled: the evaluator does not read them). Unlike ww_tokenize, the folded
+ * forms are not NUL-separated: `fold` is a folded copy of the whole text
+ * (followed by 8 zero bytes, so that words can be loaded 8 bytes at a time)
+ * and each token's fold_off equals its start (readers use fold_len).
  *
- * 64 bytes at a time: the folded copy and a bit mask of word bytes are made
- * with SSE2 (scalar elsewhere), then words are read off the mask's 0->1 and
- * 1->0 transitions with count-trailing-zeros, so there is no per-byte
- * branch. */
-static void rx_tokenize_ascii(const char *s, size_t len, ww_tokens_t *out)
+ * Two passes. First, 64 bytes at a time: the folded copy and a bit mask of
+ * word bytes are made with SSE2 (scalar elsewhere), and the words' starts
+ * and ends are read off the mask's 0->1 and 1->0 transitions with
+ * count-trailing-zeros into two arrays (wb: room for 2 * (len / 2 + 1)).
+ * Then each word is hashed and, with flt, only the words it keeps are
+ * stored (pos, room for len / 2 + 1 entries or NULL, gets their word
+ * numbers). Returns the number of words in the text. */
+static uint32_t rx_tokenize_ascii(const char *s, size_t len, ww_tokens_t *out, uint32_t *pos,
+                                  const ww_rx_filter_t *flt, uint32_t *wb)
 {
     size_t max_tok = len / 2 + 1;
     if (out->cap < max_tok)
         WW_GROW(out->toks, out->cap, max_tok);
-    if (out->fold_cap < len + 1)
-        WW_GROW(out->fold, out->fold_cap, len + 1);
+    if (out->fold_cap < len + 9)
+        WW_GROW(out->fold, out->fold_cap, len + 9);
     char *const fold = out->fold;
-    ww_token_t *const toks = out->toks;
-    size_t n = 0;
+    uint32_t *const S = wb, *const E = wb + max_tok;
+    size_t ns = 0, ne = 0;
     uint64_t carry = 0; /* 1 when a word runs into the current chunk */
-    uint32_t ws = 0;    /* start of the open word */
     for (size_t base = 0; base < len; base += 64) {
         size_t chunk = len - base < 64 ? len - base : 64;
         uint64_t m = 0;
@@ -922,41 +932,63 @@ static void rx_tokenize_ascii(const char *s, size_t len, ww_tokens_t *out)
         uint64_t starts = m & ~shifted, ends = ~m & shifted;
         if (chunk < 64) /* the text's end closes a word after the loop */
             ends &= (1ULL << chunk) - 1;
-        bool open = carry != 0;
-        for (;;) {
-            if (open) {
-                if (!ends)
-                    break;
-                uint32_t e = (uint32_t)(base + (size_t)__builtin_ctzll(ends));
-                ends &= ends - 1;
-                rx_emit_word(&toks[n++], fold, ws, e);
-                open = false;
-            } else {
-                if (!starts)
-                    break;
-                ws = (uint32_t)(base + (size_t)__builtin_ctzll(starts));
-                starts &= starts - 1;
-                open = true;
-            }
-        }
-        carry = open ? 1 : 0;
+        for (; starts; starts &= starts - 1)
+            S[ns++] = (uint32_t)(base + (size_t)__builtin_ctzll(starts));
+        for (; ends; ends &= ends - 1)
+            E[ne++] = (uint32_t)(base + (size_t)__builtin_ctzll(ends));
+        carry = m >> 63;
     }
-    if (carry)
-        rx_emit_word(&toks[n++], fold, ws, (uint32_t)len);
-    fold[len] = '\0';
+    if (ne < ns)
+        E[ne++] = (uint32_t)len;
+    memset(fold + len, 0, 9);
+    ww_token_t *const toks = out->toks;
+    size_t n = 0;
+    for (size_t k = 0; k < ns; k++) {
+        uint32_t ws = S[k], wl = E[k] - ws;
+        uint64_t h = ww_rx_word_hash_padded(fold + ws, wl);
+        if (flt && !ww_rx_filter_keep(flt, fold + ws, wl, h))
+            continue;
+        ww_token_t *tk = &toks[n];
+        tk->start = ws;
+        tk->end = ws + wl;
+        tk->fold_off = ws;
+        tk->fold_len = wl;
+        tk->hash = h;
+        tk->flags = WW_TOK_ASCII;
+        if (pos)
+            pos[n] = (uint32_t)k;
+        n++;
+    }
     out->n = n;
     out->fold_len = len + 1;
+    return (uint32_t)ns;
 }
 
-/* Tokenizes field f and builds its word table and chains. */
-static void rx_field_index(ww_rx_field_t *f)
+/* Tokenizes field f (keeping the words flt keeps, all without one) and
+ * builds its word table and chains. */
+static void rx_field_index(ww_rx_view_t *v, ww_rx_field_t *f, const ww_rx_filter_t *flt)
 {
+    if (f->cap_pos < f->len / 2 + 1)
+        WW_GROW(f->pos, f->cap_pos, f->len / 2 + 1);
     if (rx_is_ascii(f->text, f->len)) {
-        rx_tokenize_ascii(f->text, f->len, &f->toks);
+        if (v->cap_wb < 2 * (f->len / 2 + 1))
+            WW_GROW(v->wb, v->cap_wb, 2 * (f->len / 2 + 1));
+        f->n_words = rx_tokenize_ascii(f->text, f->len, &f->toks, f->pos, flt, v->wb);
     } else {
         ww_tokenize(f->text, f->len, &f->toks);
-        for (size_t k = 0; k < f->toks.n; k++) /* the matcher's word hash */
-            f->toks.toks[k].hash = ww_rx_word_hash(ww_token_fold(&f->toks, k), f->toks.toks[k].fold_len);
+        f->n_words = f->toks.n;
+        if (f->cap_pos < f->toks.n + 1)
+            WW_GROW(f->pos, f->cap_pos, f->toks.n + 1);
+        size_t m = 0;
+        for (size_t k = 0; k < f->toks.n; k++) { /* the matcher's word hash; the filter */
+            ww_token_t *tk = &f->toks.toks[k];
+            tk->hash = ww_rx_word_hash(ww_token_fold(&f->toks, k), tk->fold_len);
+            if (flt && !ww_rx_filter_keep(flt, ww_token_fold(&f->toks, k), tk->fold_len, tk->hash))
+                continue;
+            f->toks.toks[m] = *tk;
+            f->pos[m++] = (uint32_t)k;
+        }
+        f->toks.n = m;
     }
     size_t n = f->toks.n;
     size_t want = 16; /* more slots than tokens: a probe always ends (load ~0.4 for text) */
@@ -1044,7 +1076,7 @@ uint32_t ww_rx_field_find(const ww_rx_field_t *f, uint64_t h)
     }
 }
 
-void ww_rx_view_prepare(ww_rx_view_t *v, const ww_event_t *ev)
+void ww_rx_view_prepare(ww_rx_view_t *v, const ww_event_t *ev, const ww_rx_filter_t *flt)
 {
     const char *texts[WW_RX_F__COUNT] = {ev->title, ev->body, ev->source, ev->lang};
     v->ev = ev;
@@ -1054,7 +1086,7 @@ void ww_rx_view_prepare(ww_rx_view_t *v, const ww_event_t *ev)
         ww_rx_field_t *f = &v->f[i];
         f->text = texts[i] ? texts[i] : "";
         f->len = strlen(f->text);
-        rx_field_index(f);
+        rx_field_index(v, f, flt);
     }
 }
 
@@ -1176,11 +1208,38 @@ void ww_rx_view_need_ents(ww_rx_view_t *v)
         }
         if (same >= 0)
             continue;
-        if (rx_is_ascii(canon, clen))
-            rx_tokenize_ascii(canon, clen, &v->tmp);
-        else
-            ww_tokenize(canon, clen, &v->tmp);
         ei->w_off = (uint32_t)v->w_n;
+        if (v->w_n + clen / 2 + 2 > v->w_cap) {
+            size_t cap = v->w_cap;
+            WW_GROW(v->w_off, cap, v->w_n + clen / 2 + 2);
+            cap = v->w_cap;
+            WW_GROW(v->w_len, cap, v->w_n + clen / 2 + 2);
+            WW_GROW(v->w_hash, v->w_cap, v->w_n + clen / 2 + 2);
+        }
+        if (ei->canon_len == clen && rx_is_ascii(canon, clen)) {
+            /* the usual case: the words are read off the folded canonical in
+             * the pool (padded with 8 zero bytes, so hashed 8 bytes at a time) */
+            WW_GROW(v->pool, v->pool_cap, v->pool_len + 8);
+            memset(v->pool + v->pool_len, 0, 8);
+            const char *c = v->pool + ei->canon_off;
+            uint32_t k = 0;
+            while (k < clen) {
+                while (k < clen && !rx_ascii_fold[(unsigned char)c[k]])
+                    k++;
+                uint32_t ws = k;
+                while (k < clen && rx_ascii_fold[(unsigned char)c[k]])
+                    k++;
+                if (k == ws)
+                    break;
+                v->w_off[v->w_n] = ei->canon_off + ws;
+                v->w_len[v->w_n] = k - ws;
+                v->w_hash[v->w_n] = ww_rx_word_hash_padded(c + ws, k - ws);
+                v->w_n++;
+            }
+            ei->w_n = (uint32_t)(v->w_n - ei->w_off);
+            continue;
+        }
+        ww_tokenize(canon, clen, &v->tmp);
         ei->w_n = (uint32_t)v->tmp.n;
         if (v->w_n + v->tmp.n + 1 > v->w_cap) {
             size_t cap = v->w_cap;
@@ -1233,10 +1292,12 @@ static bool rx_tok_is(const ww_rx_field_t *f, size_t idx, const ww_rx_term_t *t,
            memcmp(ww_token_fold(&f->toks, idx), t->w[i], t->len[i]) == 0;
 }
 
-/* True when the term's words sit at tokens p .. p+n-1. */
+/* True when the term's words sit at tokens p .. p+n-1, consecutive words
+ * of the field (a term's words all pass the filter, so the words after
+ * token p are the next tokens when they are the term's). */
 static bool rx_term_at(const ww_rx_field_t *f, size_t p, const ww_rx_term_t *t)
 {
-    if (p + t->n > f->toks.n)
+    if (p + t->n > f->toks.n || f->pos[p + t->n - 1] - f->pos[p] != t->n - 1)
         return false;
     for (uint32_t i = 0; i < t->n; i++)
         if (!rx_tok_is(f, p + i, t, i))
@@ -1314,13 +1375,13 @@ static bool rx_term_first(ww_rx_view_t *v, int fi, const ww_rx_term_t *t, uint32
     return found;
 }
 
-/* First index in a[0..n) with a[i] >= x. */
-static size_t rx_lower_u32(const uint32_t *a, size_t n, uint32_t x)
+/* First index i in b[0..n) (ascending token numbers) with pos[b[i]] >= x. */
+static size_t rx_lower_pos(const uint32_t *b, size_t n, const uint32_t *pos, uint32_t x)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (a[mid] < x)
+        if (pos[b[mid]] < x)
             lo = mid + 1;
         else
             hi = mid;
@@ -1328,9 +1389,10 @@ static size_t rx_lower_u32(const uint32_t *a, size_t n, uint32_t x)
     return lo;
 }
 
-/* The earliest occurrence (smallest first token, then smallest last token)
+/* The earliest occurrence (smallest first word, then smallest last word)
  * of a NEAR/n b in field fi: a and b disjoint, in either order, with at most
- * n words between them. */
+ * n words between them. Distances are in words (pos), *s and *e are the
+ * first and last token. */
 static bool rx_near_first(ww_rx_view_t *v, int fi, const ww_rx_node_t *node, uint32_t *s,
                           uint32_t *e)
 {
@@ -1342,40 +1404,45 @@ static bool rx_near_first(ww_rx_view_t *v, int fi, const ww_rx_node_t *node, uin
     }
     size_t bbase = v->n_occ;
     size_t nb = rx_term_occ(v, fi, &node->b, false);
-    const uint32_t *A = v->occ + base, *B = v->occ + bbase;
+    const uint32_t *A = v->occ + base, *B = v->occ + bbase, *P = v->f[fi].pos;
     uint64_t la = node->a.n, lb = node->b.n, n = node->near_n;
     bool found = false;
-    uint64_t bs = 0, be = 0;
+    uint64_t bs = 0, be = 0;   /* best span, in words */
+    uint32_t ts = 0, te = 0;   /* and in tokens */
     for (size_t i = 0; i < na && nb > 0; i++) {
-        uint64_t a = A[i];
+        uint64_t a = P[A[i]];
         if (found && a > bs + n + lb)
             break;
         /* b after a: a+la <= b <= a+la+n */
-        size_t k = rx_lower_u32(B, nb, (uint32_t)(a + la));
-        if (k < nb && B[k] <= a + la + n) {
-            uint64_t cs = a, ce = B[k] + lb - 1;
+        size_t k = rx_lower_pos(B, nb, P, (uint32_t)(a + la));
+        if (k < nb && P[B[k]] <= a + la + n) {
+            uint64_t cs = a, ce = P[B[k]] + lb - 1;
             if (!found || cs < bs || (cs == bs && ce < be)) {
                 found = true;
                 bs = cs;
                 be = ce;
+                ts = A[i];
+                te = B[k] + (uint32_t)lb - 1;
             }
         }
         /* b before a: a-n <= b+lb <= a */
         uint64_t lo = a >= n + lb ? a - n - lb : 0;
-        k = rx_lower_u32(B, nb, (uint32_t)lo);
-        if (k < nb && B[k] + lb <= a) {
-            uint64_t cs = B[k], ce = a + la - 1;
+        k = rx_lower_pos(B, nb, P, (uint32_t)lo);
+        if (k < nb && P[B[k]] + lb <= a) {
+            uint64_t cs = P[B[k]], ce = a + la - 1;
             if (!found || cs < bs || (cs == bs && ce < be)) {
                 found = true;
                 bs = cs;
                 be = ce;
+                ts = B[k];
+                te = A[i] + (uint32_t)la - 1;
             }
         }
     }
     v->n_occ = base;
     if (found) {
-        *s = (uint32_t)bs;
-        *e = (uint32_t)be;
+        *s = ts;
+        *e = te;
     }
     return found;
 }

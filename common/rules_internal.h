@@ -16,40 +16,121 @@
 #include "ww/rules.h"
 #include "ww/text.h"
 
+/* Finishes a word hash from a 64-bit value (two multiply/xor-shift rounds). */
+static inline uint64_t ww_rx_mix(uint64_t h)
+{
+    h *= 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 32;
+    h *= 0xd6e8feb86659fd93ULL;
+    h ^= h >> 29;
+    return h;
+}
+
 /* The hash of a folded word everywhere in the matcher (event tokens, rule
- * terms, entity name words): cheaper than XXH3 for the short words text is
- * made of (no length dispatch beyond three cases, always inlined). Reads
- * only p[0..n). Not ww_hash_bytes: token hashes from ww_tokenize are
- * replaced by it. */
+ * terms, entity name words, prefixes): a word of up to 8 bytes is its bytes
+ * as one little-endian integer (plus its length), mixed; longer words are
+ * folded 8 bytes at a time. Reads only p[0..n). Not ww_hash_bytes: token
+ * hashes from ww_tokenize are replaced by it. */
 static inline uint64_t ww_rx_word_hash(const char *p, size_t n)
 {
-    uint64_t a = 0, b = 0;
-    if (n >= 8) {
-        uint64_t h = 0;
-        size_t i = 0;
-        for (; i + 8 < n; i += 8) {
-            uint64_t w;
-            __builtin_memcpy(&w, p + i, 8);
-            h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
-            h ^= h >> 29;
-        }
-        __builtin_memcpy(&b, p + n - 8, 8);
-        a = h;
-    } else if (n >= 4) {
-        uint32_t x, y;
-        __builtin_memcpy(&x, p, 4);
-        __builtin_memcpy(&y, p + n - 4, 4);
-        a = x;
-        b = y;
-    } else if (n > 0) {
-        a = (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
-            (uint64_t)(unsigned char)p[n - 1] << 16;
+    if (n <= 8) {
+        uint64_t w = 0;
+        for (size_t i = 0; i < n; i++)
+            w |= (uint64_t)(unsigned char)p[i] << (8 * i);
+        return ww_rx_mix(w + n);
     }
-    uint64_t h = (a ^ 0xbf58476d1ce4e5b9ULL) * 0x94d049bb133111ebULL ^ (b + n) * 0x9E3779B97F4A7C15ULL;
-    h ^= h >> 31;
-    h *= 0xd6e8feb86659fd93ULL;
-    h ^= h >> 32;
-    return h;
+    uint64_t h = n, w;
+    size_t i = 0;
+    for (; i + 8 < n; i += 8) {
+        __builtin_memcpy(&w, p + i, 8);
+        h = ww_rx_mix(h ^ w);
+    }
+    __builtin_memcpy(&w, p + n - 8, 8);
+    return ww_rx_mix(h ^ w ^ 0x5bd1e9955bd1e995ULL);
+}
+
+/* ww_rx_word_hash for p readable 8 bytes from its start whatever n is (a
+ * padded buffer): a short word costs one load and a mask. Little-endian
+ * machines only take the short way. */
+static inline uint64_t ww_rx_word_hash_padded(const char *p, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n - 1 < 8) { /* 1..8 */
+        uint64_t w;
+        __builtin_memcpy(&w, p, 8);
+        w &= ~0ULL >> (64 - 8 * n);
+        return ww_rx_mix(w + n);
+    }
+#endif
+    return ww_rx_word_hash(p, n);
+}
+
+/* The key of a prefix term in the word filter: its hash, salted so that a
+ * prefix and a whole word with the same bytes differ. */
+#define WW_RX_PFX_SALT 0x2545F4914F6CDD1DULL
+
+/* Prefix hashes: FNV-1a over the folded bytes, so that all the prefixes of
+ * an event word are hashed in one pass (one step per byte). Prefixes longer
+ * than WW_RX_PFX_MAXLEN bytes are keyed by their first WW_RX_PFX_MAXLEN. */
+#define WW_RX_FNV_INIT 14695981039346656037ULL
+#define WW_RX_FNV_PRIME 1099511628211ULL
+#define WW_RX_PFX_MAXLEN 63
+
+/* The words any rule of a set can ask about, for indexing only those: a
+ * blocked Bloom filter (two bits in one 64-bit word) over the word hashes
+ * of every word of every term (under NOT too), and over the salted hashes
+ * of every prefix term. An event word that fails it cannot take part in any
+ * match, so the view does not store it (it still counts for positions).
+ * False positives only cost an index entry. Owned by the rule set. */
+typedef struct {
+    uint64_t *bits;       /* mask + 1 words of 64 bits */
+    size_t mask;
+    uint64_t pfx_lens;    /* bit L set: some prefix term is L bytes long (1 <= L <= 63) */
+    uint64_t *pfx_start;  /* 65536 bits by the first two folded bytes (a 1-byte prefix b0 sets
+                           * all 256 of b0); NULL when there is no prefix term of 1 or 2 bytes */
+    uint64_t *pfx3;       /* 65536 bits by a hash of the first three folded bytes of the
+                           * prefix terms of 3 bytes or more; NULL when there are none */
+} ww_rx_filter_t;
+
+/* The pfx3 bit of a word's first three folded bytes. */
+static inline unsigned ww_rx_pfx3_bit(const char *w)
+{
+    uint32_t x = (uint32_t)(unsigned char)w[0] | (uint32_t)(unsigned char)w[1] << 8 |
+                 (uint32_t)(unsigned char)w[2] << 16;
+    return (unsigned)((x * 0x9E3779B1u) >> 16);
+}
+
+static inline bool ww_rx_filter_has(const ww_rx_filter_t *f, uint64_t h)
+{
+    uint64_t want = 1ULL << ((h >> 8) & 63) | 1ULL << ((h >> 14) & 63);
+    return (f->bits[(size_t)(h >> 40) & f->mask] & want) == want;
+}
+
+static inline void ww_rx_filter_add(ww_rx_filter_t *f, uint64_t h)
+{
+    f->bits[(size_t)(h >> 40) & f->mask] |= 1ULL << ((h >> 8) & 63) | 1ULL << ((h >> 14) & 63);
+}
+
+/* True when the folded word w (n bytes, readable 8 bytes from w) may start
+ * with a prefix term. */
+bool ww_rx_filter_prefix(const ww_rx_filter_t *f, const char *w, size_t n);
+
+/* True when the folded word w[0..n) (word hash h, w readable 8 bytes from
+ * its start) may be a term word or start with a prefix term. */
+static inline bool ww_rx_filter_keep(const ww_rx_filter_t *f, const char *w, size_t n, uint64_t h)
+{
+    if (ww_rx_filter_has(f, h))
+        return true;
+    bool maybe = false;
+    if (f->pfx3 && n >= 3) {
+        unsigned bit = ww_rx_pfx3_bit(w);
+        maybe = (f->pfx3[bit >> 6] >> (bit & 63)) & 1;
+    }
+    if (!maybe && f->pfx_start) {
+        unsigned bit = (unsigned)(unsigned char)w[0] << 8 | (n >= 2 ? (unsigned char)w[1] : 0);
+        maybe = (f->pfx_start[bit >> 6] >> (bit & 63)) & 1;
+    }
+    return maybe && ww_rx_filter_prefix(f, w, n);
 }
 
 /* Deepest nesting of parentheses and NOTs an expression may have. */
@@ -133,7 +214,10 @@ typedef struct {
 typedef struct {
     const char *text;      /* the field (borrowed from the event), "" when absent */
     size_t len;            /* its length */
-    ww_tokens_t toks;      /* its words */
+    ww_tokens_t toks;      /* its words that passed the view's filter (all without one), in text order */
+    uint32_t *pos;         /* per stored token: its word number in the field (0, 1, ...) */
+    size_t cap_pos;
+    size_t n_words;        /* words in the field, stored or not */
     uint32_t *next;        /* per token: next token with the same word, UINT32_MAX at the end */
     uint32_t *uniq;        /* first token of each distinct word, in text order */
     size_t n_uniq;         /* number of distinct words */
@@ -176,13 +260,17 @@ typedef struct {
     size_t cap_cp;
     ww_tokens_t tmp;                /* tokenizing entity names */
     uint32_t *etab;                 /* per event: folded-name hash set (entity index + 1, 0 empty) */
+    uint32_t *wb;                   /* word starts and ends while tokenizing */
+    size_t cap_wb;
     size_t etab_cap;                /* its size (power of two) */
 } ww_rx_view_t;
 
 void ww_rx_view_init(ww_rx_view_t *v);
 void ww_rx_view_deinit(ww_rx_view_t *v);
-/* Tokenizes and indexes every field of ev (borrowed until the next prepare). */
-void ww_rx_view_prepare(ww_rx_view_t *v, const ww_event_t *ev);
+/* Tokenizes and indexes every field of ev (borrowed until the next prepare).
+ * With a filter, only the words it keeps are stored and indexed: then the
+ * view answers only for terms of the rule set the filter was made from. */
+void ww_rx_view_prepare(ww_rx_view_t *v, const ww_event_t *ev, const ww_rx_filter_t *flt);
 /* First token of field fi whose folded word hashes to h, UINT32_MAX when
  * none; follow v->f[fi].next for the others (ascending). */
 uint32_t ww_rx_field_find(const ww_rx_field_t *f, uint64_t h);
@@ -211,6 +299,8 @@ size_t ww_rules_eval_brute(const ww_ruleset_t *rs, const ww_event_t *ev, ww_rule
                            ww_hits_t *out);
 /* The parsed tree of rule i (borrowed). */
 const ww_rx_node_t *ww_rules_tree(const ww_ruleset_t *rs, size_t i);
+/* The word filter of a rule set (borrowed). */
+const ww_rx_filter_t *ww_rules_filter(const ww_ruleset_t *rs);
 /* How many rules the index cannot skip (evaluated for every event). */
 size_t ww_rules_always_count(const ww_ruleset_t *rs);
 

@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ww_rx_view_t v;
     ww_rx_view_init(&v);
     for (int e = 0; e < 2; e++) {
-        ww_rx_view_prepare(&v, fz_events[e]);
+        ww_rx_view_prepare(&v, fz_events[e], NULL);
         if (ww_rx_eval(n, &v)) {
             ww_hit_t hit = {0};
             ww_rx_evidence(n, &v, &hit);
