@@ -152,6 +152,22 @@ static const ww_conf_key_t ww_conf_keys[] = {
     STR("curve.authorized_keys", WW_CV_NONEMPTY, true, NULL, curve.authorized_keys,
         "CurveZMQ: file of client public keys allowed to connect, one a line (`#` comments); "
         "re-read when it changes. None: any client that knows the server key."),
+
+    STR("console.listen", WW_CV_NONEMPTY, false, "127.0.0.1:7480", console.listen,
+        "`wirewatch console`: the HTTP address (`HOST:PORT`) of the web console."),
+    STR("console.token", WW_CV_NONEMPTY, true, NULL, console.token,
+        "Bearer token that allows changing the rules from the console; none: the console is read-only. "
+        "Keep the config file private (mode 0600) when set."),
+    STR("console.archive", WW_CV_NONEMPTY, true, NULL, console.archive,
+        "Archive the console reads for event views and backtests; none: `ingest.archive`."),
+    NUM("console.max_clients", WW_CT_INT, 32, 1, 10000, console.max_clients,
+        "Most live alert streams (Server-Sent Events) the console serves at once; more get 503."),
+    NUM("console.heartbeat", WW_CT_DURATION, 15 * WW_MS_S, 100, 10 * WW_MS_MIN, console.heartbeat_ms,
+        "An idle live stream gets a comment line this often (keeps proxies from closing it)."),
+    NUM("console.backtest_max_events", WW_CT_INT, 200000, 1, INT64_C(100000000), console.backtest_max_events,
+        "Most archived events one console backtest reads (in event-time order); it stops there and says so."),
+    NUM("console.backtest_timeout", WW_CT_DURATION, 10 * WW_MS_S, 100, 10 * WW_MS_MIN, console.backtest_timeout_ms,
+        "Time budget of one console backtest; it stops and reports what it saw when it runs out."),
 };
 #define WW_CONF_NKEYS (sizeof ww_conf_keys / sizeof ww_conf_keys[0])
 

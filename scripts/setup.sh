@@ -9,6 +9,7 @@ PKGS=(
   libhyperscan-dev libyaml-dev libjansson-dev libcurl4-openssl-dev libxml2-dev
   libutf8proc-dev libcmocka-dev libsystemd-dev libmicrohttpd-dev libxxhash-dev
   iso-codes clang libclang-rt-14-dev valgrind iproute2 tzdata unicode-cldr-core miscfiles libtext-names-perl wordnet-base
+  chromium chromium-driver nodejs npm
 )
 
 missing=()

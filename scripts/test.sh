@@ -12,6 +12,13 @@ scripts/setup.sh
 JOBS=$(nproc)
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 
+echo "== browser test dependencies (tests/browser: playwright-core, pinned in package-lock.json)"
+if command -v npm >/dev/null; then
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+else
+  echo "npm not found: test_console_browser will be skipped" >&2
+fi
+
 echo "== release build and tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$JOBS"

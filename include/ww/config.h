@@ -67,6 +67,17 @@ typedef struct ww_config {
         char *client_secret;   /* this client's secret key file: connecting programs */
         char *authorized_keys; /* client public keys allowed in, one Z85 key a line; NULL: any CURVE client */
     } curve;
+
+    /* The web console (`wirewatch console`, docs/console.md). */
+    struct {
+        char *listen;          /* HTTP HOST:PORT, default 127.0.0.1:7480 */
+        char *token;           /* bearer token that allows changing rules; NULL: read-only */
+        char *archive;         /* archive read for event views and backtests; NULL: ingest.archive */
+        int64_t max_clients;   /* concurrent live (SSE) connections, default 32 */
+        int64_t heartbeat_ms;  /* SSE comment sent when idle this long, default 15s */
+        int64_t backtest_max_events; /* most archived events one backtest reads, default 200000 */
+        int64_t backtest_timeout_ms; /* time budget of one backtest, default 10s */
+    } console;
 } ww_config_t;
 
 /* Fills every default. */

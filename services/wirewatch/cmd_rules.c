@@ -18,31 +18,24 @@
 #include "cli.h"
 #include "ww/alert_state.h"
 #include "ww/alloc.h"
+#include "ww/daemon.h"
 #include "ww/archive.h"
 #include "ww/extract.h"
 #include "ww/fileutil.h"
 #include "ww/rules.h"
 
-int cli_rules_store(ww_redis_t *r, const char *prefix, const char *path, char version[17], size_t *count)
+int cli_rules_store_buffer(ww_redis_t *r, const char *prefix, const char *text, size_t len, const char *name,
+                           char version[17], size_t *count, char *err, size_t errlen)
 {
-    size_t len;
-    char *text = ww_file_read(path, &len);
-    if (!text) {
-        perror(path);
+    ww_ruleset_t *rs = ww_rules_load_buffer(text, len, name, err, errlen);
+    if (!rs)
         return -1;
-    }
-    char err[1024];
-    ww_ruleset_t *rs = ww_rules_load_buffer(text, len, path, err, sizeof err);
-    if (!rs) {
-        fprintf(stderr, "%s\n", err);
-        ww_free(text);
-        return -1;
-    }
     snprintf(version, 17, "%s", ww_rules_version(rs));
     *count = ww_rules_count(rs);
     ww_rules_destroy(&rs);
     /* text and version change together; workers poll the version */
     int rc = -1;
+    snprintf(err, errlen, "storing the rules in Redis failed");
     if (ww_redis_append(r, "MULTI") == 0 && ww_redis_append(r, "SET %srules %b", prefix, text, len) == 0 &&
         ww_redis_append(r, "SET %srules:version %s", prefix, version) == 0 &&
         ww_redis_append(r, "PUBLISH %srules:changed %s", prefix, version) == 0 &&
@@ -55,46 +48,119 @@ int cli_rules_store(ww_redis_t *r, const char *prefix, const char *path, char ve
                 break;
             }
             if (rep->type == REDIS_REPLY_ERROR) {
-                fprintf(stderr, "wirewatch rules load: %s\n", rep->str);
+                snprintf(err, errlen, "%s", rep->str);
                 rc = -1;
             }
             freeReplyObject(rep);
         }
     }
-    if (rc < 0)
-        fprintf(stderr, "wirewatch rules load: storing the rules in Redis failed\n");
+    return rc;
+}
+
+int cli_rules_store(ww_redis_t *r, const char *prefix, const char *path, char version[17], size_t *count)
+{
+    size_t len;
+    char *text = ww_file_read(path, &len);
+    if (!text) {
+        perror(path);
+        return -1;
+    }
+    char err[1024];
+    int rc = cli_rules_store_buffer(r, prefix, text, len, path, version, count, err, sizeof err);
+    if (rc < 0) {
+        /* a parse error is FILE:LINE:COL: message; a Redis failure is reported as before */
+        if (strncmp(err, "storing the rules", 17) == 0)
+            fprintf(stderr, "wirewatch rules load: %s\n", err);
+        else if (strncmp(err, path, strlen(path)) == 0)
+            fprintf(stderr, "%s\n", err);
+        else
+            fprintf(stderr, "wirewatch rules load: %s\nwirewatch rules load: storing the rules in Redis failed\n", err);
+    }
     ww_free(text);
     return rc;
 }
 
-/* The extractor for archived events without entities (loaded on first
- * use, bundled defaults). */
-typedef struct {
-    ww_extractor_t *x;
-    ww_extract_scratch_t *s;
-    bool tried;
-} lazy_extract_t;
-
-static void enrich(lazy_extract_t *le, ww_event_t *ev)
+void cli_enrich(cli_enricher_t *le, ww_event_t *ev)
 {
     if (ev->n_entities)
         return;
-    if (!le->tried) {
+    if (!le->shared && !le->tried) {
         le->tried = true;
         char err[512];
         le->x = ww_extractor_new(NULL, NULL, err, sizeof err);
         if (!le->x)
             fprintf(stderr, "wirewatch rules: no extractor (%s): entity rules see no entities\n", err);
-        le->s = ww_extract_scratch_new();
     }
-    if (le->x)
-        ww_extract_event(le->x, le->s, ev);
+    const ww_extractor_t *x = le->shared ? le->shared : le->x;
+    if (!x)
+        return;
+    if (!le->s)
+        le->s = ww_extract_scratch_new();
+    ww_extract_event(x, le->s, ev);
 }
 
-static void lazy_extract_free(lazy_extract_t *le)
+void cli_enricher_free(cli_enricher_t *le)
 {
     ww_extract_scratch_destroy(&le->s);
     ww_extractor_destroy(&le->x);
+}
+
+int cli_backtest(const ww_ruleset_t *rs, ww_archive_reader_t *rd, cli_enricher_t *le,
+                 const cli_backtest_limits_t *lim, cli_backtest_fn fn, void *ud, cli_backtest_result_t *res)
+{
+    memset(res, 0, sizeof *res);
+    ww_alert_state_t *st = ww_alert_state_new();
+    ww_rules_scratch_t *s = ww_rules_scratch_new();
+    ww_hits_t hits;
+    ww_hits_init(&hits);
+    ww_event_t *ev = NULL;
+    int r;
+    for (;;) {
+        if (lim && lim->max_events && res->events >= lim->max_events) {
+            res->truncated = true;
+            res->stopped_by = "max_events";
+            r = 0;
+            break;
+        }
+        /* the clock is read every 64 events: cheap, and fine-grained enough */
+        if (lim && lim->deadline_ms && (res->events & 63) == 0 && ww_mono_ms() >= lim->deadline_ms) {
+            res->truncated = true;
+            res->stopped_by = "timeout";
+            r = 0;
+            break;
+        }
+        if ((r = ww_archive_reader_next(rd, &ev)) != 1)
+            break;
+        res->events++;
+        cli_enrich(le, ev);
+        ww_rules_eval(rs, ev, s, &hits);
+        int64_t t = ww_event_time(ev);
+        for (size_t h = 0; h < hits.n; h++) {
+            const ww_hit_t *hit = &hits.hits[h];
+            const char *keys[64];
+            size_t nk = ww_alert_hit_keys(hit, ev, keys, 64);
+            ww_fire_params_t fp;
+            ww_fire_params_from_rule(hit->rule, &fp);
+            for (size_t k = 0; k < nk; k++) {
+                ww_alert_t *a = ww_alert_from_hit(hit, ev, keys[k], t);
+                ww_alert_add_state_match(a, hit->rule, keys[k]);
+                ww_fire_t f = ww_alert_state_decide(st, a->id, hit->rule->id, keys[k], ev->id ? ev->id : "", t, &fp);
+                if (f != WW_FIRE_YES) {
+                    res->suppressed[f]++;
+                    ww_alert_destroy(&a);
+                    continue;
+                }
+                res->alerts++;
+                fn(ud, a, hit, t);
+                ww_alert_destroy(&a);
+            }
+        }
+        ww_event_destroy(&ev);
+    }
+    ww_hits_deinit(&hits);
+    ww_rules_scratch_destroy(&s);
+    ww_alert_state_destroy(&st);
+    return r < 0 ? -1 : 0;
 }
 
 /* Alerts of one rule on one day. */
@@ -103,6 +169,41 @@ typedef struct {
     char day[11];
     uint64_t n;
 } day_count_t;
+
+/* What rules_test's callback needs. */
+typedef struct {
+    bool json;
+    day_count_t *days;
+    size_t n_days, cap_days;
+} test_out_t;
+
+/* Prints one backtest alert and counts it per rule and day. */
+static void test_alert(void *ud, const ww_alert_t *a, const ww_hit_t *hit, int64_t t)
+{
+    test_out_t *o = ud;
+    if (o->json) {
+        char *j = ww_alert_to_json(a);
+        printf("%s\n", j);
+        ww_free(j);
+    } else {
+        cli_print_alert(a, false);
+    }
+    time_t secs = (time_t)(t / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char day[11];
+    strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    size_t i = 0;
+    while (i < o->n_days && !(o->days[i].rule == hit->rule_index && strcmp(o->days[i].day, day) == 0))
+        i++;
+    if (i == o->n_days) {
+        WW_GROW(o->days, o->cap_days, o->n_days + 1);
+        o->days[o->n_days].rule = hit->rule_index;
+        memcpy(o->days[o->n_days].day, day, sizeof day);
+        o->days[o->n_days++].n = 0;
+    }
+    o->days[i].n++;
+}
 
 static int rules_test(const char *file, const char *const *archives, size_t n_arch, int64_t from, int64_t to,
                       bool json)
@@ -119,84 +220,27 @@ static int rules_test(const char *file, const char *const *archives, size_t n_ar
         ww_rules_destroy(&rs);
         return 2;
     }
-    lazy_extract_t le = {0};
-    ww_alert_state_t *st = ww_alert_state_new();
-    ww_rules_scratch_t *s = ww_rules_scratch_new();
-    ww_hits_t hits;
-    ww_hits_init(&hits);
-    day_count_t *days = NULL;
-    size_t n_days = 0, cap_days = 0;
-    uint64_t events = 0, alerts = 0, suppressed[4] = {0};
-    ww_event_t *ev = NULL;
-    int r;
-    while ((r = ww_archive_reader_next(rd, &ev)) == 1) {
-        events++;
-        enrich(&le, ev);
-        ww_rules_eval(rs, ev, s, &hits);
-        int64_t t = ww_event_time(ev);
-        for (size_t h = 0; h < hits.n; h++) {
-            const ww_hit_t *hit = &hits.hits[h];
-            const char *keys[64];
-            size_t nk = ww_alert_hit_keys(hit, ev, keys, 64);
-            ww_fire_params_t fp;
-            ww_fire_params_from_rule(hit->rule, &fp);
-            for (size_t k = 0; k < nk; k++) {
-                ww_alert_t *a = ww_alert_from_hit(hit, ev, keys[k], t);
-                ww_alert_add_state_match(a, hit->rule, keys[k]);
-                ww_fire_t f = ww_alert_state_decide(st, a->id, hit->rule->id, keys[k], ev->id ? ev->id : "", t, &fp);
-                if (f != WW_FIRE_YES) {
-                    suppressed[f]++;
-                    ww_alert_destroy(&a);
-                    continue;
-                }
-                alerts++;
-                if (json) {
-                    char *j = ww_alert_to_json(a);
-                    printf("%s\n", j);
-                    ww_free(j);
-                } else {
-                    cli_print_alert(a, false);
-                }
-                time_t secs = (time_t)(t / 1000);
-                struct tm tm;
-                gmtime_r(&secs, &tm);
-                char day[11];
-                strftime(day, sizeof day, "%Y-%m-%d", &tm);
-                size_t i = 0;
-                while (i < n_days && !(days[i].rule == hit->rule_index && strcmp(days[i].day, day) == 0))
-                    i++;
-                if (i == n_days) {
-                    WW_GROW(days, cap_days, n_days + 1);
-                    days[n_days].rule = hit->rule_index;
-                    memcpy(days[n_days].day, day, sizeof day);
-                    days[n_days++].n = 0;
-                }
-                days[i].n++;
-                ww_alert_destroy(&a);
-            }
-        }
-        ww_event_destroy(&ev);
-    }
+    cli_enricher_t le = {0};
+    test_out_t o = {.json = json};
+    cli_backtest_result_t res;
+    int r = cli_backtest(rs, rd, &le, NULL, test_alert, &o, &res);
     FILE *out = json ? stderr : stdout;
     fprintf(out, "\n%" PRIu64 " events, %" PRIu64 " alerts (suppressed: %" PRIu64 " duplicate, %" PRIu64
             " below threshold/spike, %" PRIu64 " cooldown), rules version %s\n",
-            events, alerts, suppressed[WW_FIRE_DUPLICATE], suppressed[WW_FIRE_BELOW], suppressed[WW_FIRE_COOLDOWN],
-            ww_rules_version(rs));
-    if (n_days) {
+            res.events, res.alerts, res.suppressed[WW_FIRE_DUPLICATE], res.suppressed[WW_FIRE_BELOW],
+            res.suppressed[WW_FIRE_COOLDOWN], ww_rules_version(rs));
+    if (o.n_days) {
         fprintf(out, "%-32s %-10s %8s\n", "rule", "day", "alerts");
         for (size_t ri = 0; ri < ww_rules_count(rs); ri++)
-            for (size_t i = 0; i < n_days; i++)
-                if (days[i].rule == ri)
-                    fprintf(out, "%-32s %-10s %8" PRIu64 "\n", ww_rules_get(rs, ri)->id, days[i].day, days[i].n);
+            for (size_t i = 0; i < o.n_days; i++)
+                if (o.days[i].rule == ri)
+                    fprintf(out, "%-32s %-10s %8" PRIu64 "\n", ww_rules_get(rs, ri)->id, o.days[i].day, o.days[i].n);
     }
     int rc = r < 0 ? 1 : 0;
     if (r < 0)
         fprintf(stderr, "wirewatch rules test: reading the archive failed\n");
-    ww_free(days);
-    ww_hits_deinit(&hits);
-    ww_rules_scratch_destroy(&s);
-    ww_alert_state_destroy(&st);
-    lazy_extract_free(&le);
+    ww_free(o.days);
+    cli_enricher_free(&le);
     ww_archive_reader_close(&rd);
     ww_rules_destroy(&rs);
     return rc;
@@ -229,8 +273,8 @@ static int rules_explain(const char *file, const char *const *archives, size_t n
         ww_rules_destroy(&rs);
         return 1;
     }
-    lazy_extract_t le = {0};
-    enrich(&le, found);
+    cli_enricher_t le = {0};
+    cli_enrich(&le, found);
     ww_rules_scratch_t *s = ww_rules_scratch_new();
     printf("event %s: \"%s\" (%zu entities)\n", found->id, found->title ? found->title : "", found->n_entities);
     for (size_t i = 0; i < found->n_entities; i++) {
@@ -255,7 +299,7 @@ static int rules_explain(const char *file, const char *const *archives, size_t n
     }
     printf("\n%zu of %zu rules match\n", matched_n, ww_rules_count(rs));
     ww_rules_scratch_destroy(&s);
-    lazy_extract_free(&le);
+    cli_enricher_free(&le);
     ww_event_destroy(&found);
     ww_rules_destroy(&rs);
     return 0;

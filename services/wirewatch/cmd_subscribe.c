@@ -2,7 +2,11 @@
  * with one of the prefixes. With --since/--resume it first catches up from
  * the <prefix>alerts stream, then goes live; the live socket is opened before
  * the catch-up starts and every id is shown once, so there is no gap and no
- * duplicate. --resume NAME keeps a durable cursor in <prefix>cursor:NAME. */
+ * duplicate. --resume NAME keeps a durable cursor in <prefix>cursor:NAME.
+ * Without them it starts at the stream's end when it starts: alerts fired
+ * before its subscription reached the publisher (a late joiner) or dropped
+ * by the PUB socket are read from the stream, after the next live alert or
+ * within half a second of quiet, so none is missed and none shown twice. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,6 +272,20 @@ int cmd_subscribe(int argc, char **argv)
         note_sid(&s, from);
         if (catch_up(&s, from) < 0)
             goto out;
+    } else {
+        /* live only: the history fills what the live socket misses */
+        s.redis = cli_redis(&s.cc, 2000);
+        if (s.redis) {
+            char from[64] = "0-0";
+            redisReply *l = ww_redis_cmd(s.redis, "XREVRANGE %salerts + - COUNT 1", s.cc.cfg.prefix);
+            if (l && l->type == REDIS_REPLY_ARRAY && l->elements == 1)
+                snprintf(from, sizeof from, "%s", l->element[0]->element[0]->str);
+            if (l)
+                freeReplyObject(l);
+            note_sid(&s, from);
+        } else {
+            fprintf(stderr, "wirewatch subscribe: live alerts only (no history to fill gaps from)\n");
+        }
     }
     int64_t end = s.timeout > 0 ? ww_mono_ms() + (int64_t)(s.timeout * 1000) : 0;
     zmq_msg_t ch, body;
@@ -283,8 +301,13 @@ int cmd_subscribe(int argc, char **argv)
                 wait = (long)left;
         }
         zmq_pollitem_t it[] = {{sub, 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll(it, 1, wait) <= 0)
+        if (zmq_poll(it, 1, wait) <= 0) {
+            /* quiet: anything in the history past the last alert seen was
+             * missed live (late join, PUB drop); one XRANGE, usually empty */
+            if (s.redis && s.last_sid[0])
+                catch_up(&s, s.last_sid); /* a failure: the next call reconnects */
             continue;
+        }
         while ((s.count <= 0 || s.printed < s.count) && zmq_msg_recv(&ch, sub, ZMQ_DONTWAIT) >= 0) {
             if (!zmq_msg_more(&ch))
                 continue;

@@ -25,6 +25,7 @@ static void usage(FILE *f)
             "  archive ls|cat|verify ARCHIVE... [--from T] [--to T]  list, print (JSON lines) or check archives\n"
             "  archive import FILE.jsonl... --out ARCHIVE          write events into an archive as ingest would\n"
             "  replay ARCHIVE... [--speed X | --max] [--from T] [--to T]  feed archived events back to ingest\n"
+            "  console [--listen HOST:PORT]                       serve the live web console\n"
             "  version                                            print the version\n\n"
             "Every command accepts -c FILE (or $WIREWATCH_CONFIG) and --redis URL (or $WIREWATCH_REDIS_URL).\n"
             "Run 'wirewatch COMMAND --help' for a command's options.\n");
@@ -45,7 +46,7 @@ int main(int argc, char **argv)
     } cmds[] = {{"up", cmd_up},       {"subscribe", cmd_subscribe}, {"publish", cmd_publish},
                 {"rules", cmd_rules}, {"extract", cmd_extract},     {"stats", cmd_stats}, {"keygen", cmd_keygen},
                 {"config", cmd_config},   {"ner", cmd_ner},
-                {"archive", cmd_archive}, {"replay", cmd_replay}};
+                {"archive", cmd_archive}, {"replay", cmd_replay}, {"console", cmd_console}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0)
             return cmds[i].fn(argc - 1, argv + 1);

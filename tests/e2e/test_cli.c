@@ -18,6 +18,7 @@
 #include "wwtest.h"
 #include "ww/alert.h"
 #include "ww/alloc.h"
+#include "ww/daemon.h"
 
 static const char *RULES =
     "rules:\n"
@@ -210,12 +211,55 @@ static void test_subscribe_fills_live_gaps(void **state)
     ww_free(jsonl);
 }
 
+/* A plain live subscriber (no --resume) misses nothing that fires after it
+ * starts, even what the live socket never delivers (a late join, a PUB
+ * drop): an alert only put into the stream, with no live alert after it,
+ * is shown from the history within a second of quiet. */
+static void test_live_subscriber_reads_missed_alerts(void **state)
+{
+    (void)state;
+    char *out_path = ww_asprintf("%s/late.out", P.dir);
+    const char *args[] = {"subscribe", "disasters.", "--json", "--count", "1", "--timeout", "15",
+                          "-c", P.config, NULL};
+    pid_t sub = wwt_spawn_io("wirewatch", args, out_path, P.log);
+    wwt_sleep_ms(1000);
+    ww_alert_t lost = {0};
+    lost.id = "abcdefabcdefabcdefabcdefabcdef01";
+    lost.rule = "volcano";
+    lost.channel = "disasters.volcano";
+    lost.severity = "high";
+    lost.event.id = "beefbeefbeefbeefbeefbeefbeefbeef";
+    lost.event.title = "Never delivered live";
+    lost.event.url = "";
+    lost.event.source = "test";
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    ww_alert_pack(&pk, &lost);
+    redisReply *r = wwt_redis_cmd(&P.redis, "XADD t:alerts * channel disasters.volcano alert %b", sb.data, sb.size);
+    assert_non_null(r);
+    freeReplyObject(r);
+    msgpack_sbuffer_destroy(&sb);
+    int64_t t0 = ww_mono_ms();
+    int st;
+    assert_int_equal(waitpid(sub, &st, 0), sub);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_true(ww_mono_ms() - t0 < 10000); /* found, not timed out */
+    char *out = wwt_read_file(out_path);
+    assert_non_null(strstr(out, "Never delivered live"));
+    assert_non_null(strstr(out, lost.id));
+    ww_free(out);
+    ww_free(out_path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_check),
         cmocka_unit_test(test_publish_subscribe_since_resume),
         cmocka_unit_test(test_subscribe_fills_live_gaps),
+        cmocka_unit_test(test_live_subscriber_reads_missed_alerts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
