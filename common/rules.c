@@ -525,16 +525,16 @@ static void rs_filter_word(void *ud, const ww_rx_term_t *t, uint32_t i, bool pfx
 {
     ww_rx_filter_t *f = ud;
     if (!pfx) {
-        ww_rx_filter_add(f, t->hash[i]);
+        ww_rx_filter_add(f, ww_rx_fkey(ww_rx_head8(t->w[i], t->len[i]), t->len[i]));
         return;
     }
     size_t len = t->len[i] > WW_RX_PFX_MAXLEN ? WW_RX_PFX_MAXLEN : t->len[i];
-    ww_rx_filter_add(f, ww_rx_word_hash(t->w[i], len) ^ WW_RX_PFX_SALT);
+    ww_rx_filter_add(f, ww_rx_fkey_prefix(ww_rx_head8(t->w[i], len), len));
     f->pfx_lens |= 1ULL << len;
     if (len >= 3) {
         if (!f->pfx3)
             f->pfx3 = ww_calloc(65536 / 64, sizeof *f->pfx3);
-        unsigned bit = ww_rx_pfx3_bit(t->w[i]);
+        unsigned bit = ww_rx_pfx3_bit(ww_rx_head8(t->w[i], 3));
         f->pfx3[bit >> 6] |= 1ULL << (bit & 63);
         return;
     }
@@ -594,7 +594,7 @@ static void rs_build_filter(ww_ruleset_t *rs)
     for (size_t i = 0; i < rs->n; i++)
         rs_each_term_word(rs->trees[i], rs_count_word, &words);
     size_t n64 = 64;
-    while (n64 * 64 < words * 16)
+    while (n64 * 64 < words * 16 && n64 < (1u << 20))
         n64 *= 2;
     rs->filter.bits = ww_calloc(n64, sizeof *rs->filter.bits);
     rs->filter.mask = n64 - 1;

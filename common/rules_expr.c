@@ -827,6 +827,7 @@ void ww_rx_view_deinit(ww_rx_view_t *v)
     ww_free(v->w_hash);
     ww_free(v->cp);
     ww_free(v->etab);
+    ww_free(v->names);
     ww_free(v->wb);
     memset(v, 0, sizeof *v);
 }
@@ -859,8 +860,9 @@ static bool rx_is_ascii(const char *s, size_t n)
     return (acc & 0x8080808080808080ULL) == 0;
 }
 
-bool ww_rx_filter_prefix(const ww_rx_filter_t *f, const char *w, size_t n)
+bool ww_rx_filter_prefix(const ww_rx_filter_t *f, const char *w, size_t n, uint64_t head8, bool padded)
 {
+    (void)w, (void)padded;
     uint64_t lens = f->pfx_lens;
     size_t max = n < WW_RX_PFX_MAXLEN ? n : WW_RX_PFX_MAXLEN;
     if (max < 63)
@@ -868,7 +870,8 @@ bool ww_rx_filter_prefix(const ww_rx_filter_t *f, const char *w, size_t n)
     while (lens) {
         size_t l = (size_t)__builtin_ctzll(lens);
         lens &= lens - 1;
-        if (ww_rx_filter_has(f, ww_rx_word_hash_padded(w, l) ^ WW_RX_PFX_SALT))
+        uint64_t h = l >= 8 ? head8 : head8 & ~(~0ULL << (8 * l));
+        if (ww_rx_filter_has(f, ww_rx_fkey_prefix(h, l)))
             return true;
     }
     return false;
@@ -945,9 +948,9 @@ static uint32_t rx_tokenize_ascii(const char *s, size_t len, ww_tokens_t *out, u
     size_t n = 0;
     for (size_t k = 0; k < ns; k++) {
         uint32_t ws = S[k], wl = E[k] - ws;
-        uint64_t h = ww_rx_word_hash_padded(fold + ws, wl);
-        if (flt && !ww_rx_filter_keep(flt, fold + ws, wl, h))
+        if (flt && !ww_rx_filter_keep(flt, fold + ws, wl, ww_rx_head8_padded(fold + ws, wl), true))
             continue;
+        uint64_t h = ww_rx_word_hash_padded(fold + ws, wl);
         ww_token_t *tk = &toks[n];
         tk->start = ws;
         tk->end = ws + wl;
@@ -983,7 +986,8 @@ static void rx_field_index(ww_rx_view_t *v, ww_rx_field_t *f, const ww_rx_filter
         for (size_t k = 0; k < f->toks.n; k++) { /* the matcher's word hash; the filter */
             ww_token_t *tk = &f->toks.toks[k];
             tk->hash = ww_rx_word_hash(ww_token_fold(&f->toks, k), tk->fold_len);
-            if (flt && !ww_rx_filter_keep(flt, ww_token_fold(&f->toks, k), tk->fold_len, tk->hash))
+            const char *w = ww_token_fold(&f->toks, k);
+            if (flt && !ww_rx_filter_keep(flt, w, tk->fold_len, ww_rx_head8(w, tk->fold_len), false))
                 continue;
             f->toks.toks[m] = *tk;
             f->pos[m++] = (uint32_t)k;
@@ -1095,15 +1099,30 @@ void ww_rx_view_prepare(ww_rx_view_t *v, const ww_event_t *ev, const ww_rx_filte
 static uint32_t rx_fold_into_pool(ww_rx_view_t *v, const char *s, size_t n, uint32_t *out_len)
 {
     uint32_t off = (uint32_t)v->pool_len;
+    /* ASCII, 8 bytes at a time: A-Z are the bytes b with b + 0x3F >= 0x80 and
+     * b + 0x25 < 0x80 (no carry crosses bytes below 0x80); they get 0x20 */
+    WW_GROW(v->pool, v->pool_cap, v->pool_len + n + 9);
+    char *d = v->pool + v->pool_len;
+    size_t i = 0;
     bool ascii = true;
-    for (size_t i = 0; i < n && ascii; i++)
-        ascii = (unsigned char)s[i] < 0x80;
-    if (ascii) {
-        WW_GROW(v->pool, v->pool_cap, v->pool_len + n + 1);
-        for (size_t i = 0; i < n; i++) {
-            unsigned char c = (unsigned char)s[i];
-            v->pool[v->pool_len++] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        if (x & 0x8080808080808080ULL) {
+            ascii = false;
+            break;
         }
+        uint64_t up = ((x + 0x3F3F3F3F3F3F3F3FULL) ^ (x + 0x2525252525252525ULL)) & 0x8080808080808080ULL;
+        x |= up >> 2;
+        memcpy(d + i, &x, 8);
+    }
+    for (; ascii && i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        ascii = c < 0x80;
+        d[i] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+    }
+    if (ascii) {
+        v->pool_len += n;
         *out_len = (uint32_t)n;
         return off;
     }
@@ -1136,121 +1155,60 @@ static const char *rx_ent_raw(const ww_event_t *ev, size_t i, int which)
     return r ? r : "";
 }
 
-/* Index of an earlier entity whose canonical (which = 0) or text (which = 1)
- * is the same string as raw (hash h), or -1; then entity i is filed under
- * it. Equal strings fold equally, so the earlier entity's folded forms can
- * be shared. The table holds (entity index << 1 | which) + 1, 0 = empty. */
-static long rx_ent_seen(ww_rx_view_t *v, int which, uint64_t h, const char *raw, size_t i)
+/* Bounds of the name cache: past them it is emptied between two events. */
+#define RX_NAMES_MAX 65536
+#define RX_POOL_MAX (8u << 20)
+
+/* Makes room for n more pool bytes plus the 8 readable ones after them. */
+static void rx_pool_need(ww_rx_view_t *v, size_t n)
 {
-    size_t mask = v->etab_cap - 1, slot = (size_t)(h ^ (uint64_t)which) & mask;
-    while (v->etab[slot]) {
-        size_t j = v->etab[slot] - 1;
-        if ((int)(j & 1) == which && strcmp(rx_ent_raw(v->ev, j >> 1, which), raw) == 0)
-            return (long)(j >> 1);
-        slot = (slot + 1) & mask;
-    }
-    v->etab[slot] = (uint32_t)((i << 1) | (size_t)which) + 1;
-    return -1;
+    WW_GROW(v->pool, v->pool_cap, v->pool_len + n + 9);
 }
 
-/* Builds the folded forms of every entity of the event. Mentions of one
- * name are common: an entity whose canonical (text) is the same string as
- * an earlier one's shares its folded forms and words, which are made once
- * per distinct name. */
-void ww_rx_view_need_ents(ww_rx_view_t *v)
+/* Makes room for n more words in the word arrays. */
+static void rx_words_need(ww_rx_view_t *v, size_t n)
 {
-    if (v->ents_ready)
+    if (v->w_n + n <= v->w_cap)
         return;
-    const ww_event_t *ev = v->ev;
-    v->pool_len = 0;
-    v->w_n = 0;
-    WW_GROW(v->ei, v->cap_ei, ev->n_entities + 1);
-    size_t want = 16;
-    while (want < ev->n_entities * 4)
-        want *= 2;
-    if (v->etab_cap < want) {
-        ww_free(v->etab);
-        v->etab = ww_malloc(want * sizeof *v->etab);
-        v->etab_cap = want;
-    }
-    memset(v->etab, 0, v->etab_cap * sizeof *v->etab);
-    for (size_t i = 0; i < ev->n_entities; i++) {
-        ww_rx_entinfo_t *ei = &v->ei[i];
-        const char *canon = rx_ent_raw(ev, i, 0), *text = rx_ent_raw(ev, i, 1);
-        size_t clen = strlen(canon), tlen = strlen(text);
-        long same = rx_ent_seen(v, 0, ww_rx_word_hash(canon, clen), canon, i);
-        ei->canon_repeat = same >= 0;
-        if (same >= 0) {
-            const ww_rx_entinfo_t *o = &v->ei[same];
-            ei->canon_off = o->canon_off;
-            ei->canon_len = o->canon_len;
-            ei->canon_hash = o->canon_hash;
-            ei->w_off = o->w_off;
-            ei->w_n = o->w_n;
-        } else {
-            ei->canon_off = rx_fold_into_pool(v, canon, clen, &ei->canon_len);
-            ei->canon_hash = ww_rx_word_hash(v->pool + ei->canon_off, ei->canon_len);
+    size_t cap = v->w_cap;
+    WW_GROW(v->w_off, cap, v->w_n + n);
+    cap = v->w_cap;
+    WW_GROW(v->w_len, cap, v->w_n + n);
+    WW_GROW(v->w_hash, v->w_cap, v->w_n + n);
+}
+
+/* Splits name e's folding into words (their offsets, lengths and hashes in
+ * the word arrays), once. raw is its raw string. */
+static void rx_name_words(ww_rx_view_t *v, ww_rx_name_t *e, const char *raw)
+{
+    if (e->w_n != UINT32_MAX)
+        return;
+    e->w_off = (uint32_t)v->w_n;
+    if (e->fold_len == e->raw_len && rx_is_ascii(raw, e->raw_len)) {
+        /* the usual case: the words are read off the folding in the pool
+         * (8 readable bytes past it: hashed 8 bytes at a time) */
+        rx_words_need(v, e->fold_len / 2 + 1);
+        const char *c = v->pool + e->fold_off;
+        uint32_t k = 0, n = e->fold_len;
+        while (k < n) {
+            while (k < n && !rx_ascii_fold[(unsigned char)c[k]])
+                k++;
+            uint32_t ws = k;
+            while (k < n && rx_ascii_fold[(unsigned char)c[k]])
+                k++;
+            if (k == ws)
+                break;
+            v->w_off[v->w_n] = e->fold_off + ws;
+            v->w_len[v->w_n] = k - ws;
+            v->w_hash[v->w_n] = ww_rx_word_hash_padded(c + ws, k - ws);
+            v->w_n++;
         }
-        long tsame = rx_ent_seen(v, 1, ww_rx_word_hash(text, tlen), text, i);
-        ei->text_repeat = tsame >= 0;
-        if (tsame >= 0) {
-            const ww_rx_entinfo_t *o = &v->ei[tsame];
-            ei->text_off = o->text_off;
-            ei->text_len = o->text_len;
-            ei->text_hash = o->text_hash;
-        } else if (tlen == clen && memcmp(text, canon, clen) == 0) {
-            ei->text_off = ei->canon_off; /* the usual case: written as its canonical */
-            ei->text_len = ei->canon_len;
-            ei->text_hash = ei->canon_hash;
-        } else {
-            ei->text_off = rx_fold_into_pool(v, text, tlen, &ei->text_len);
-            ei->text_hash = ww_rx_word_hash(v->pool + ei->text_off, ei->text_len);
-        }
-        if (same >= 0)
-            continue;
-        ei->w_off = (uint32_t)v->w_n;
-        if (v->w_n + clen / 2 + 2 > v->w_cap) {
-            size_t cap = v->w_cap;
-            WW_GROW(v->w_off, cap, v->w_n + clen / 2 + 2);
-            cap = v->w_cap;
-            WW_GROW(v->w_len, cap, v->w_n + clen / 2 + 2);
-            WW_GROW(v->w_hash, v->w_cap, v->w_n + clen / 2 + 2);
-        }
-        if (ei->canon_len == clen && rx_is_ascii(canon, clen)) {
-            /* the usual case: the words are read off the folded canonical in
-             * the pool (padded with 8 zero bytes, so hashed 8 bytes at a time) */
-            WW_GROW(v->pool, v->pool_cap, v->pool_len + 8);
-            memset(v->pool + v->pool_len, 0, 8);
-            const char *c = v->pool + ei->canon_off;
-            uint32_t k = 0;
-            while (k < clen) {
-                while (k < clen && !rx_ascii_fold[(unsigned char)c[k]])
-                    k++;
-                uint32_t ws = k;
-                while (k < clen && rx_ascii_fold[(unsigned char)c[k]])
-                    k++;
-                if (k == ws)
-                    break;
-                v->w_off[v->w_n] = ei->canon_off + ws;
-                v->w_len[v->w_n] = k - ws;
-                v->w_hash[v->w_n] = ww_rx_word_hash_padded(c + ws, k - ws);
-                v->w_n++;
-            }
-            ei->w_n = (uint32_t)(v->w_n - ei->w_off);
-            continue;
-        }
-        ww_tokenize(canon, clen, &v->tmp);
-        ei->w_n = (uint32_t)v->tmp.n;
-        if (v->w_n + v->tmp.n + 1 > v->w_cap) {
-            size_t cap = v->w_cap;
-            WW_GROW(v->w_off, cap, v->w_n + v->tmp.n + 1);
-            cap = v->w_cap;
-            WW_GROW(v->w_len, cap, v->w_n + v->tmp.n + 1);
-            WW_GROW(v->w_hash, v->w_cap, v->w_n + v->tmp.n + 1);
-        }
+    } else {
+        ww_tokenize(raw, e->raw_len, &v->tmp);
+        rx_words_need(v, v->tmp.n);
         for (size_t k = 0; k < v->tmp.n; k++) {
             uint32_t len = v->tmp.toks[k].fold_len;
-            WW_GROW(v->pool, v->pool_cap, v->pool_len + len + 1);
+            rx_pool_need(v, len);
             v->w_off[v->w_n] = (uint32_t)v->pool_len;
             v->w_len[v->w_n] = len;
             v->w_hash[v->w_n] = ww_rx_word_hash(ww_token_fold(&v->tmp, k), len);
@@ -1258,6 +1216,99 @@ void ww_rx_view_need_ents(ww_rx_view_t *v)
             v->pool_len += len;
             v->w_n++;
         }
+    }
+    e->w_n = (uint32_t)(v->w_n - e->w_off);
+}
+
+/* The cache entry of raw[0..len), made (copied and folded) when new. The
+ * table has room (rx_names_prepare). */
+static ww_rx_name_t *rx_name_get(ww_rx_view_t *v, const char *raw, size_t len)
+{
+    uint64_t h = ww_hash_bytes(raw, len);
+    size_t mask = v->etab_cap - 1, slot = (size_t)h & mask;
+    for (uint32_t x; (x = v->etab[slot]) != 0; slot = (slot + 1) & mask) {
+        ww_rx_name_t *e = &v->names[x - 1];
+        if (e->raw_hash == h && e->raw_len == len && memcmp(v->pool + e->raw_off, raw, len) == 0)
+            return e;
+    }
+    WW_GROW(v->names, v->cap_names, v->n_names + 1);
+    ww_rx_name_t *e = &v->names[v->n_names++];
+    v->etab[slot] = (uint32_t)v->n_names;
+    memset(e, 0, sizeof *e);
+    e->raw_hash = h;
+    e->raw_len = (uint32_t)len;
+    rx_pool_need(v, len);
+    e->raw_off = (uint32_t)v->pool_len;
+    memcpy(v->pool + v->pool_len, raw, len);
+    v->pool_len += len;
+    e->fold_off = rx_fold_into_pool(v, raw, len, &e->fold_len);
+    rx_pool_need(v, 0);
+    memset(v->pool + v->pool_len, 0, 8);
+    e->fold_hash = ww_rx_word_hash(v->pool + e->fold_off, e->fold_len);
+    e->w_n = UINT32_MAX;
+    return e;
+}
+
+/* Empties the name cache when it outgrew its bounds, and sizes its table
+ * for n more names. Between events only (ei offsets point into it). */
+static void rx_names_prepare(ww_rx_view_t *v, size_t n)
+{
+    if (v->n_names + n > RX_NAMES_MAX || v->pool_len > RX_POOL_MAX) {
+        v->n_names = 0;
+        v->pool_len = 0;
+        v->w_n = 0;
+        if (v->etab)
+            memset(v->etab, 0, v->etab_cap * sizeof *v->etab);
+    }
+    size_t want = v->etab_cap ? v->etab_cap : 256;
+    while (want < (v->n_names + n) * 2)
+        want *= 2;
+    if (want == v->etab_cap)
+        return;
+    ww_free(v->etab);
+    v->etab = ww_calloc(want, sizeof *v->etab);
+    v->etab_cap = want;
+    for (size_t i = 0; i < v->n_names; i++) {
+        size_t slot = (size_t)v->names[i].raw_hash & (want - 1);
+        while (v->etab[slot])
+            slot = (slot + 1) & (want - 1);
+        v->etab[slot] = (uint32_t)i + 1;
+    }
+}
+
+/* Builds the folded forms of every entity of the event from the name
+ * cache: a name already seen (in this event or an earlier one) costs a
+ * hash and a comparison. */
+void ww_rx_view_need_ents(ww_rx_view_t *v)
+{
+    if (v->ents_ready)
+        return;
+    const ww_event_t *ev = v->ev;
+    WW_GROW(v->ei, v->cap_ei, ev->n_entities + 1);
+    rx_names_prepare(v, 2 * ev->n_entities);
+    if (++v->epoch == 0) {
+        for (size_t i = 0; i < v->n_names; i++)
+            v->names[i].cstamp = v->names[i].tstamp = 0;
+        v->epoch = 1;
+    }
+    for (size_t i = 0; i < ev->n_entities; i++) {
+        ww_rx_entinfo_t *ei = &v->ei[i];
+        const char *canon = rx_ent_raw(ev, i, 0), *text = rx_ent_raw(ev, i, 1);
+        ww_rx_name_t *c = rx_name_get(v, canon, strlen(canon));
+        rx_name_words(v, c, canon);
+        ei->canon_off = c->fold_off;
+        ei->canon_len = c->fold_len;
+        ei->canon_hash = c->fold_hash;
+        ei->w_off = c->w_off;
+        ei->w_n = c->w_n;
+        ei->canon_repeat = c->cstamp == v->epoch;
+        c->cstamp = v->epoch;
+        ww_rx_name_t *t = strcmp(text, canon) == 0 ? c : rx_name_get(v, text, strlen(text));
+        ei->text_off = t->fold_off;
+        ei->text_len = t->fold_len;
+        ei->text_hash = t->fold_hash;
+        ei->text_repeat = t->tstamp == v->epoch;
+        t->tstamp = v->epoch;
     }
     v->ents_ready = true;
 }

@@ -65,10 +65,6 @@ static inline uint64_t ww_rx_word_hash_padded(const char *p, size_t n)
     return ww_rx_word_hash(p, n);
 }
 
-/* The key of a prefix term in the word filter: its hash, salted so that a
- * prefix and a whole word with the same bytes differ. */
-#define WW_RX_PFX_SALT 0x2545F4914F6CDD1DULL
-
 /* Prefix hashes: FNV-1a over the folded bytes, so that all the prefixes of
  * an event word are hashed in one pass (one step per byte). Prefixes longer
  * than WW_RX_PFX_MAXLEN bytes are keyed by their first WW_RX_PFX_MAXLEN. */
@@ -77,60 +73,100 @@ static inline uint64_t ww_rx_word_hash_padded(const char *p, size_t n)
 #define WW_RX_PFX_MAXLEN 63
 
 /* The words any rule of a set can ask about, for indexing only those: a
- * blocked Bloom filter (two bits in one 64-bit word) over the word hashes
- * of every word of every term (under NOT too), and over the salted hashes
- * of every prefix term. An event word that fails it cannot take part in any
- * match, so the view does not store it (it still counts for positions).
- * False positives only cost an index entry. Owned by the rule set. */
+ * blocked Bloom filter (two bits in one 64-bit word) over the filter keys
+ * of every word of every term (under NOT too) and of every prefix term. An
+ * event word that fails it cannot take part in any match, so the view does
+ * not store it (it still counts for positions) and does not even hash it
+ * fully. False positives only cost an index entry. Owned by the rule set.
+ *
+ * A filter key is one multiplication of a word's first 8 bytes (as a
+ * little-endian integer, zero-padded) plus its length: words longer than 8
+ * bytes that share their first 8 and their length share a key (a false
+ * positive, never a miss). Only the high 32 bits of a key are used. */
 typedef struct {
-    uint64_t *bits;       /* mask + 1 words of 64 bits */
+    uint64_t *bits;       /* mask + 1 words of 64 bits (at most 2^20 words) */
     size_t mask;
     uint64_t pfx_lens;    /* bit L set: some prefix term is L bytes long (1 <= L <= 63) */
     uint64_t *pfx_start;  /* 65536 bits by the first two folded bytes (a 1-byte prefix b0 sets
                            * all 256 of b0); NULL when there is no prefix term of 1 or 2 bytes */
-    uint64_t *pfx3;       /* 65536 bits by a hash of the first three folded bytes of the
+    uint64_t *pfx3;       /* 65536 bits by the first three folded bytes (ww_rx_pfx3_bit) of the
                            * prefix terms of 3 bytes or more; NULL when there are none */
 } ww_rx_filter_t;
 
-/* The pfx3 bit of a word's first three folded bytes. */
-static inline unsigned ww_rx_pfx3_bit(const char *w)
+#define WW_RX_FKEY_MUL 0x9E3779B97F4A7C15ULL
+#define WW_RX_PFX_SALT 0x2545F4914F6CDD1DULL /* prefix keys: (w8 + len) ^ salt */
+
+/* The first min(n, 8) bytes of p as a little-endian integer (reads only
+ * p[0..n)). */
+static inline uint64_t ww_rx_head8(const char *p, size_t n)
 {
-    uint32_t x = (uint32_t)(unsigned char)w[0] | (uint32_t)(unsigned char)w[1] << 8 |
-                 (uint32_t)(unsigned char)w[2] << 16;
-    return (unsigned)((x * 0x9E3779B1u) >> 16);
+    uint64_t w = 0;
+    for (size_t i = 0; i < n && i < 8; i++)
+        w |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    return w;
 }
 
-static inline bool ww_rx_filter_has(const ww_rx_filter_t *f, uint64_t h)
+/* The same for p readable 8 bytes from its start (a padded buffer). */
+static inline uint64_t ww_rx_head8_padded(const char *p, size_t n)
 {
-    uint64_t want = 1ULL << ((h >> 8) & 63) | 1ULL << ((h >> 14) & 63);
-    return (f->bits[(size_t)(h >> 40) & f->mask] & want) == want;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t w;
+    __builtin_memcpy(&w, p, 8);
+    return n >= 8 ? w : w & ~(~0ULL << (8 * n));
+#else
+    return ww_rx_head8(p, n);
+#endif
 }
 
-static inline void ww_rx_filter_add(ww_rx_filter_t *f, uint64_t h)
+/* The filter key of a word (head8 = ww_rx_head8 of it) and of a prefix. */
+static inline uint64_t ww_rx_fkey(uint64_t head8, size_t n)
 {
-    f->bits[(size_t)(h >> 40) & f->mask] |= 1ULL << ((h >> 8) & 63) | 1ULL << ((h >> 14) & 63);
+    return (head8 + n) * WW_RX_FKEY_MUL;
+}
+static inline uint64_t ww_rx_fkey_prefix(uint64_t head8, size_t n)
+{
+    return ((head8 + n) ^ WW_RX_PFX_SALT) * WW_RX_FKEY_MUL;
 }
 
-/* True when the folded word w (n bytes, readable 8 bytes from w) may start
- * with a prefix term. */
-bool ww_rx_filter_prefix(const ww_rx_filter_t *f, const char *w, size_t n);
-
-/* True when the folded word w[0..n) (word hash h, w readable 8 bytes from
- * its start) may be a term word or start with a prefix term. */
-static inline bool ww_rx_filter_keep(const ww_rx_filter_t *f, const char *w, size_t n, uint64_t h)
+/* Membership of a key (or of any well-mixed 64-bit hash). */
+static inline bool ww_rx_filter_has(const ww_rx_filter_t *f, uint64_t key)
 {
-    if (ww_rx_filter_has(f, h))
+    uint64_t want = 1ULL << (key >> 58) | 1ULL << ((key >> 52) & 63);
+    return (f->bits[(size_t)(key >> 32) & f->mask] & want) == want;
+}
+
+static inline void ww_rx_filter_add(ww_rx_filter_t *f, uint64_t key)
+{
+    f->bits[(size_t)(key >> 32) & f->mask] |= 1ULL << (key >> 58) | 1ULL << ((key >> 52) & 63);
+}
+
+/* The pfx3 bit of a word's first three folded bytes (head8's low 24 bits). */
+static inline unsigned ww_rx_pfx3_bit(uint64_t head8)
+{
+    return (unsigned)(((uint32_t)head8 & 0xFFFFFFu) * 0x9E3779B1u >> 16);
+}
+
+/* True when the folded word w (n bytes, first bytes head8; w readable 8
+ * bytes from its start when padded) may start with a prefix term. */
+bool ww_rx_filter_prefix(const ww_rx_filter_t *f, const char *w, size_t n, uint64_t head8, bool padded);
+
+/* True when the folded word w[0..n) (first bytes head8) may be a term word
+ * or start with a prefix term. */
+static inline bool ww_rx_filter_keep(const ww_rx_filter_t *f, const char *w, size_t n, uint64_t head8,
+                                     bool padded)
+{
+    if (ww_rx_filter_has(f, ww_rx_fkey(head8, n)))
         return true;
     bool maybe = false;
     if (f->pfx3 && n >= 3) {
-        unsigned bit = ww_rx_pfx3_bit(w);
+        unsigned bit = ww_rx_pfx3_bit(head8);
         maybe = (f->pfx3[bit >> 6] >> (bit & 63)) & 1;
     }
     if (!maybe && f->pfx_start) {
-        unsigned bit = (unsigned)(unsigned char)w[0] << 8 | (n >= 2 ? (unsigned char)w[1] : 0);
+        unsigned bit = (unsigned)(head8 & 0xFF) << 8 | (n >= 2 ? (unsigned)(head8 >> 8 & 0xFF) : 0);
         maybe = (f->pfx_start[bit >> 6] >> (bit & 63)) & 1;
     }
-    return maybe && ww_rx_filter_prefix(f, w, n);
+    return maybe && ww_rx_filter_prefix(f, w, n, head8, padded);
 }
 
 /* Deepest nesting of parentheses and NOTs an expression may have. */
@@ -231,6 +267,18 @@ typedef struct {
     size_t cap_fb;
 } ww_rx_field_t;
 
+/* One distinct entity string (a canonical or a text as written) and its
+ * folded forms, kept across events: news names recur, so most entities of
+ * an event are found here by their raw bytes and folded only once. */
+typedef struct {
+    uint64_t raw_hash;           /* ww_hash_bytes of the raw string */
+    uint32_t raw_off, raw_len;   /* the raw string in pool */
+    uint32_t fold_off, fold_len; /* its case folding in pool */
+    uint64_t fold_hash;          /* ww_rx_word_hash of the folding */
+    uint32_t w_off, w_n;         /* its words in the word arrays; w_n == UINT32_MAX: not split yet */
+    uint32_t cstamp, tstamp;     /* event epoch when last used as a canonical / as a text */
+} ww_rx_name_t;
+
 /* Per-entity folded forms, built on demand. */
 typedef struct {
     uint32_t canon_off, canon_len; /* folded canonical in pool */
@@ -248,21 +296,26 @@ typedef struct {
     ww_rx_field_t f[WW_RX_F__COUNT];
     uint32_t *occ;                  /* stack of occurrence lists (token indices) */
     size_t n_occ, cap_occ;
-    bool ents_ready;                /* ei/pool valid for this event */
+    bool ents_ready;                /* ei valid for this event */
     ww_rx_entinfo_t *ei;
     size_t cap_ei;
-    char *pool;                     /* folded entity strings */
+    /* the name cache, kept across events (emptied between events when it
+     * outgrows its bounds): raw and folded entity strings and their words */
+    char *pool;                     /* raw and folded strings, 8 readable bytes past pool_len */
     size_t pool_len, pool_cap;
     uint32_t *w_off, *w_len;        /* canonical words: offset/len in pool */
     uint64_t *w_hash;               /* and hash */
     size_t w_n, w_cap;
+    ww_rx_name_t *names;            /* distinct strings */
+    size_t n_names, cap_names;
+    uint32_t *etab;                 /* raw hash -> name index + 1 (0 empty), size etab_cap */
+    size_t etab_cap;                /* power of two, at least twice n_names */
+    uint32_t epoch;                 /* current event (for the names' stamps) */
     int32_t *cp;                    /* code point buffer for folding */
     size_t cap_cp;
     ww_tokens_t tmp;                /* tokenizing entity names */
-    uint32_t *etab;                 /* per event: folded-name hash set (entity index + 1, 0 empty) */
     uint32_t *wb;                   /* word starts and ends while tokenizing */
     size_t cap_wb;
-    size_t etab_cap;                /* its size (power of two) */
 } ww_rx_view_t;
 
 void ww_rx_view_init(ww_rx_view_t *v);

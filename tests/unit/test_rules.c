@@ -1359,6 +1359,50 @@ static void test_scratch_reuse(void **state)
     ww_rules_destroy(&b); /* NULL-safe */
 }
 
+/* The matcher keeps entity names folded across events in a bounded cache
+ * that it empties when full: 1,200 events of 80 entities each, almost all
+ * names new (96,000 distinct, more than the cache holds), with rules on
+ * names that come back at intervals, by canonical, by text and by a
+ * trailing word. Every event's hits must be exactly what the names say. */
+static void test_entity_name_cache(void **state)
+{
+    (void)state;
+    const char *exprs[] = {"entity:ORG:\"Harbor Group 7\"", "entity:\"HG7\"", "entity:PER:\"Quill\""};
+    ww_ruleset_t *rs = load_exprs(exprs, 3);
+    ww_rules_scratch_t *s = ww_rules_scratch_new();
+    ww_hits_t h;
+    ww_hits_init(&h);
+    char canon[64], text[64];
+    for (int e = 0; e < 1200; e++) {
+        ww_event_t *ev = mk_event("Markets", "Trading was quiet.");
+        bool want[3] = {false, false, false};
+        for (int k = 0; k < 80; k++) {
+            int id = e * 80 + k;
+            snprintf(canon, sizeof canon, "Company Number %d Holdings", id);
+            snprintf(text, sizeof text, "Number %d", id);
+            ww_event_add_entity(ev, text, canon, WW_ENT_ORG, WW_FIELD_BODY, 0, 1, 1);
+        }
+        if (e % 7 == 0) { /* the same name again and again, across cache clears */
+            ww_event_add_entity(ev, "HG7", "Harbor Group 7", WW_ENT_ORG, WW_FIELD_BODY, 0, 1, 1);
+            want[0] = want[1] = true;
+        }
+        if (e % 11 == 0) {
+            ww_event_add_entity(ev, "Ana Quill", "Ana Quill", WW_ENT_PER, WW_FIELD_BODY, 0, 1, 1);
+            want[2] = true;
+        }
+        size_t n = ww_rules_eval(rs, ev, s, &h);
+        size_t expect = (size_t)want[0] + want[1] + want[2];
+        if (n != expect)
+            fail_msg("event %d: %zu hits, expected %zu", e, n, expect);
+        for (size_t i = 0; i < n; i++)
+            assert_true(want[h.hits[i].rule_index]);
+        ww_event_destroy(&ev);
+    }
+    ww_hits_deinit(&h);
+    ww_rules_scratch_destroy(&s);
+    ww_rules_destroy(&rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1379,6 +1423,7 @@ int main(void)
         cmocka_unit_test(test_index_equals_brute_force),
         cmocka_unit_test(test_index_equals_brute_force_real),
         cmocka_unit_test(test_scratch_reuse),
+        cmocka_unit_test(test_entity_name_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
