@@ -168,6 +168,9 @@ static const ww_conf_key_t ww_conf_keys[] = {
         "Most archived events one console backtest reads (in event-time order); it stops there and says so."),
     NUM("console.backtest_timeout", WW_CT_DURATION, 10 * WW_MS_S, 100, 10 * WW_MS_MIN, console.backtest_timeout_ms,
         "Time budget of one console backtest; it stops and reports what it saw when it runs out."),
+    LIST("console.allowed_hosts", WW_CT_STRLIST, WW_CV_NONEMPTY, console.allowed_hosts, console.n_allowed_hosts,
+         "Host header values the console answers (`name` for any port, `name:port`, `[v6]:port`; `*`: any), "
+         "against DNS rebinding; others get 421. None: the listen host, localhost, 127.0.0.1 and [::1] on the listen port."),
 };
 #define WW_CONF_NKEYS (sizeof ww_conf_keys / sizeof ww_conf_keys[0])
 

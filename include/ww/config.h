@@ -77,6 +77,9 @@ typedef struct ww_config {
         int64_t heartbeat_ms;  /* SSE comment sent when idle this long, default 15s */
         int64_t backtest_max_events; /* most archived events one backtest reads, default 200000 */
         int64_t backtest_timeout_ms; /* time budget of one backtest, default 10s */
+        char **allowed_hosts;  /* Host header values served ("name" or "name:port", "*" any); none: the
+                                  listen host, localhost, 127.0.0.1 and [::1] on the listen port */
+        size_t n_allowed_hosts;
     } console;
 } ww_config_t;
 

@@ -66,6 +66,7 @@ void cli_enricher_free(cli_enricher_t *le);
 typedef struct {
     uint64_t max_events; /* stop after reading this many events */
     int64_t deadline_ms; /* stop at this ww_mono_ms() time */
+    const _Atomic bool *stop; /* stop when it becomes true (shutdown); NULL: never */
 } cli_backtest_limits_t;
 
 /* What one backtest saw. */

@@ -21,11 +21,15 @@
  *
  * Everything is read-only unless console.token is set and presented; POST
  * bodies must be JSON (a cross-site form cannot send that without CORS,
- * which the console never grants). */
+ * which the console never grants). Requests whose Host header is not one of
+ * console.allowed_hosts get 421 (DNS rebinding), POSTs whose Origin is
+ * another site 403. */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -203,22 +207,28 @@ static bool filter_match(const filter_t *f, const ww_alert_t *a)
     return true;
 }
 
-/* "123-4" or "123": a stream entry id as Redis accepts it. */
+/* Reads one part of a stream entry id: decimal digits that fit 64 bits.
+ * Returns the end, or NULL. */
+static const char *sid_part(const char *p)
+{
+    if (!isdigit((unsigned char)*p))
+        return NULL;
+    errno = 0;
+    char *end;
+    strtoull(p, &end, 10); /* digits only (checked above): no sign, no space */
+    return errno == ERANGE ? NULL : end;
+}
+
+/* "123-4" or "123": a stream entry id as Redis accepts it (each part an
+ * unsigned 64-bit number: Redis refuses larger ones with an error). */
 static bool valid_sid(const char *s)
 {
-    if (!s || !isdigit((unsigned char)*s) || strlen(s) > 41)
+    if (!s || strlen(s) > 41)
         return false;
-    const char *p = s;
-    while (isdigit((unsigned char)*p))
-        p++;
-    if (*p == '-') {
-        p++;
-        if (!isdigit((unsigned char)*p))
-            return false;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    return *p == '\0';
+    const char *p = sid_part(s);
+    if (p && *p == '-')
+        p = sid_part(p + 1);
+    return p && *p == '\0';
 }
 
 /* The JSON object of one alert, with "sid" (its stream entry id). Caller owns. */
@@ -342,6 +352,8 @@ typedef struct {
     size_t len, off, cap;
     int64_t last_write; /* ww_mono_ms of the last bytes handed to MHD */
     bool started;       /* the retry: preamble was sent */
+    int fd;             /* the client's socket (watched for hang-ups), -1 when unknown */
+    bool warned;        /* a Redis error was logged (once per stream) */
 } sse_t;
 
 static void sse_append(sse_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -368,13 +380,21 @@ static void sse_poll(sse_t *s)
     long block = s->c->cc.cfg.console.heartbeat_ms < 1000 ? (long)s->c->cc.cfg.console.heartbeat_ms : 1000;
     redisReply *rep = ww_redis_cmd(s->r, "XREAD COUNT 100 BLOCK %ld STREAMS %salerts %s", block, s->c->cc.cfg.prefix,
                                    s->last);
-    if (!rep) {
-        /* Redis away: wait a little; heartbeats keep the stream open meanwhile */
+    if (!rep || rep->type == REDIS_REPLY_ERROR) {
+        /* Redis away, or it refuses (the key is not a stream): wait a little
+         * instead of spinning; heartbeats keep the stream open meanwhile */
+        if (rep && !s->warned)
+            ww_warn(MOD, "msg=\"live stream: XREAD failed\" error=\"%.200s\"", rep->str);
+        s->warned = s->warned || rep;
+        if (rep)
+            freeReplyObject(rep);
         struct timespec ts = {0, 500 * 1000000L};
         nanosleep(&ts, NULL);
         return;
     }
-    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 && rep->element[0]->elements == 2) {
+    /* [[key, [[id, [field, value, ...]], ...]]], or nil when the block timed out */
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 && rep->element[0]->type == REDIS_REPLY_ARRAY &&
+        rep->element[0]->elements == 2 && rep->element[0]->element[1]->type == REDIS_REPLY_ARRAY) {
         const redisReply *entries = rep->element[0]->element[1];
         for (size_t i = 0; i < entries->elements; i++) {
             const redisReply *e = entries->element[i];
@@ -401,6 +421,17 @@ static void sse_poll(sse_t *s)
     freeReplyObject(rep);
 }
 
+/* True when the client hung up (or reset) the connection: checked between
+ * reads, so a stream that left frees its slot and its Redis connection within
+ * about a second, not at the next heartbeat write. */
+static bool peer_gone(int fd)
+{
+    if (fd < 0)
+        return false;
+    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+}
+
 /* MHD content reader: blocks (in this connection's thread) until there is
  * something to send: alerts, or a heartbeat comment when idle. */
 static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
@@ -411,6 +442,8 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
         s->off = s->len = 0;
         if (atomic_load(&s->c->stopping) || ww_stop)
             return MHD_CONTENT_READER_END_OF_STREAM;
+        if (peer_gone(s->fd))
+            return MHD_CONTENT_READER_END_WITH_ERROR;
         if (!s->started) {
             s->started = true;
             sse_append(s, "retry: 2000\n: wirewatch live alerts\n\n");
@@ -455,6 +488,8 @@ static enum MHD_Result api_stream(console_t *c, struct MHD_Connection *conn)
     }
     sse_t *s = ww_calloc(1, sizeof *s);
     s->c = c;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    s->fd = ci ? ci->connect_fd : -1;
     filter_parse(conn, &s->f);
     char err[256];
     s->r = ww_redis_new(c->cc.cfg.redis, err, sizeof err);
@@ -468,7 +503,9 @@ static enum MHD_Result api_stream(console_t *c, struct MHD_Connection *conn)
         /* from now on: the newest entry is the cursor */
         snprintf(s->last, sizeof s->last, "0-0");
         redisReply *rep = ww_redis_cmd(s->r, "XREVRANGE %salerts + - COUNT 1", c->cc.cfg.prefix);
-        if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 && rep->element[0]->elements >= 1)
+        if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 && rep->element[0]->type == REDIS_REPLY_ARRAY &&
+            rep->element[0]->elements >= 1 && rep->element[0]->element[0]->type == REDIS_REPLY_STRING &&
+            valid_sid(rep->element[0]->element[0]->str))
             snprintf(s->last, sizeof s->last, "%s", rep->element[0]->element[0]->str);
         if (rep)
             freeReplyObject(rep);
@@ -621,12 +658,14 @@ static enum MHD_Result api_event(console_t *c, struct MHD_Connection *conn)
     /* the event: in the archive at its event time (published_at), else near
      * when the alert fired (live fired_at is the wall clock, close to ingestion) */
     int64_t lo, hi;
-    if (a->event.published_at > 0) {
+    const int64_t max_t = INT64_C(1) << 53; /* far past any real time: no overflow below */
+    if (a->event.published_at > 0 && a->event.published_at < max_t) {
         lo = a->event.published_at;
         hi = lo + 1;
     } else {
-        lo = a->fired_at - 15 * 60 * 1000;
-        hi = a->fired_at + 60 * 1000;
+        int64_t f = a->fired_at > 0 && a->fired_at < max_t ? a->fired_at : ww_now_ms();
+        lo = f - 15 * 60 * 1000;
+        hi = f + 60 * 1000;
     }
     const char *why = NULL;
     ww_event_t *ev = a->event.id ? find_event(c->archive, a->event.id, lo, hi, &why) : NULL;
@@ -729,6 +768,120 @@ static enum MHD_Result api_info(console_t *c, struct MHD_Connection *conn)
                                   c->archive != NULL, "heartbeat_ms", (json_int_t)c->cc.cfg.console.heartbeat_ms));
 }
 
+/* ---- Host and Origin: DNS rebinding ------------------------------------------------ */
+
+/* Splits an authority ("name", "name:port", "[v6]" or "[v6]:port") into the
+ * name (brackets kept) and the port ("" when none). Returns 0, or -1 when it
+ * is malformed or too long. */
+static int split_authority(const char *a, char *name, size_t nlen, char *port, size_t plen)
+{
+    const char *colon;
+    if (a[0] == '[') {
+        const char *rb = strchr(a, ']');
+        if (!rb || (rb[1] && rb[1] != ':'))
+            return -1;
+        colon = rb[1] ? rb + 1 : NULL;
+    } else {
+        colon = strchr(a, ':');
+        if (colon && strchr(colon + 1, ':'))
+            return -1;
+    }
+    size_t n = colon ? (size_t)(colon - a) : strlen(a);
+    const char *p = colon ? colon + 1 : "";
+    size_t pl = strlen(p);
+    if (n == 0 || n >= nlen || pl >= plen || (colon && pl == 0) || strspn(p, "0123456789") != pl)
+        return -1;
+    memcpy(name, a, n);
+    name[n] = '\0';
+    memcpy(port, p, pl + 1);
+    return 0;
+}
+
+/* Whether authority (a Host header, or an Origin without its scheme) is one
+ * of c->hosts: same name (case-insensitive) and the entry's port, or any port
+ * when the entry names none. "*" matches anything when any_ok. */
+static bool host_allowed(const console_t *c, const char *authority, bool any_ok)
+{
+    char hn[256], hp[8];
+    if (!authority || split_authority(authority, hn, sizeof hn, hp, sizeof hp) < 0)
+        return false;
+    for (size_t i = 0; i < c->n_hosts; i++) {
+        char en[256], ep[8];
+        if (strcmp(c->hosts[i], "*") == 0) {
+            if (any_ok)
+                return true;
+            continue;
+        }
+        if (split_authority(c->hosts[i], en, sizeof en, ep, sizeof ep) < 0 || strcasecmp(en, hn) != 0)
+            continue;
+        if (!ep[0] || strcmp(ep, hp) == 0 || (!hp[0] && strcmp(ep, "80") == 0))
+            return true;
+    }
+    return false;
+}
+
+/* The request's Host check (every request) and, for POSTs, its Origin check.
+ * Returns true when it may go on; else a refusal was queued into *ret. A page
+ * on another site that resolves its own name to this console (DNS
+ * rebinding) sends its own name as Host; a browser posting from another
+ * page sends that page's origin. */
+static bool request_allowed(const console_t *c, struct MHD_Connection *conn, const char *method, enum MHD_Result *ret)
+{
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (!host || !host_allowed(c, host, true)) {
+        char msg[400];
+        snprintf(msg, sizeof msg,
+                 "this console is not served under the host name '%.200s'; add it to console.allowed_hosts to allow it",
+                 host ? host : "(no Host header)");
+        ww_warn(MOD, "msg=\"request refused: host not allowed\" host=\"%.200s\"", host ? host : "");
+        *ret = console_error(conn, MHD_HTTP_MISDIRECTED_REQUEST, msg);
+        return false;
+    }
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+        return true;
+    const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    if (!origin)
+        return true; /* not from a browser (browsers send Origin with every POST) */
+    const char *auth = strncasecmp(origin, "http://", 7) == 0    ? origin + 7
+                       : strncasecmp(origin, "https://", 8) == 0 ? origin + 8
+                                                                 : NULL;
+    if (auth && (strcasecmp(auth, host) == 0 || host_allowed(c, auth, false)))
+        return true;
+    ww_warn(MOD, "msg=\"request refused: cross-origin\" origin=\"%.200s\" host=\"%.200s\"", origin, host);
+    *ret = console_error(conn, MHD_HTTP_FORBIDDEN, "cross-origin requests are not allowed (Origin does not match Host)");
+    return false;
+}
+
+/* Fills c->hosts: console.allowed_hosts, else the listen host, localhost,
+ * 127.0.0.1 and [::1], each with the listen port. */
+static void hosts_init(console_t *c, const char *listen)
+{
+    const ww_config_t *cfg = &c->cc.cfg;
+    if (cfg->console.n_allowed_hosts) {
+        c->hosts = ww_calloc(cfg->console.n_allowed_hosts, sizeof *c->hosts);
+        for (size_t i = 0; i < cfg->console.n_allowed_hosts; i++)
+            c->hosts[c->n_hosts++] = ww_strdup(cfg->console.allowed_hosts[i]);
+        return;
+    }
+    const char *colon = strrchr(listen, ':'); /* checked by console_parse_listen */
+    const char *port = colon + 1;
+    c->hosts = ww_calloc(4, sizeof *c->hosts);
+    c->hosts[c->n_hosts++] = ww_asprintf("%s", listen);
+    const char *local[] = {"localhost", "127.0.0.1", "[::1]"};
+    for (size_t i = 0; i < 3; i++)
+        if (strncasecmp(listen, local[i], (size_t)(colon - listen)) != 0 || strlen(local[i]) != (size_t)(colon - listen))
+            c->hosts[c->n_hosts++] = ww_asprintf("%s:%s", local[i], port);
+}
+
+static void hosts_free(console_t *c)
+{
+    for (size_t i = 0; i < c->n_hosts; i++)
+        ww_free(c->hosts[i]);
+    ww_free(c->hosts);
+    c->hosts = NULL;
+    c->n_hosts = 0;
+}
+
 /* ---- dispatch -------------------------------------------------------------------- */
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -738,6 +891,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     console_t *c = cls;
     console_req_t *rq = *con_cls;
     if (!rq) {
+        /* headers only: refuse foreign hosts and origins before reading a body */
+        enum MHD_Result ret;
+        if (!request_allowed(c, conn, method, &ret))
+            return ret;
         *con_cls = rq = ww_calloc(1, sizeof *rq);
         return MHD_YES;
     }
@@ -814,8 +971,7 @@ static void connection_notify(void *cls, struct MHD_Connection *conn, void **soc
     }
 }
 
-/* Parses HOST:PORT ([v6]:PORT too) into a socket address. Returns 0 or -1. */
-static int parse_listen(const char *hostport, struct sockaddr_storage *ss)
+int console_parse_listen(const char *hostport, struct sockaddr_storage *ss)
 {
     const char *colon = strrchr(hostport, ':');
     if (!colon || colon == hostport)
@@ -840,6 +996,23 @@ static int parse_listen(const char *hostport, struct sockaddr_storage *ss)
     if (strcmp(host, "localhost") == 0)
         snprintf(host, sizeof host, "127.0.0.1");
     return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : -1;
+}
+
+/* libmicrohttpd's messages, in our log format. A live stream whose client
+ * left ends with "application error generating response": routine, debug. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\r\n")] = '\0';
+    for (char *p = msg; *p; p++)
+        if (*p == '"')
+            *p = '\'';
+    if (strstr(msg, "application error generating response"))
+        ww_debug(MOD, "msg=\"http: %s\"", msg);
+    else
+        ww_warn(MOD, "msg=\"http: %s\"", msg);
 }
 
 static void console_usage(FILE *f)
@@ -892,7 +1065,7 @@ int cmd_console(int argc, char **argv)
     if (!listen)
         listen = c.cc.cfg.console.listen;
     struct sockaddr_storage ss;
-    if (parse_listen(listen, &ss) < 0) {
+    if (console_parse_listen(listen, &ss) < 0) {
         fprintf(stderr, "wirewatch console: --listen wants HOST:PORT (an IP address), not '%s'\n", listen);
         goto out;
     }
@@ -901,6 +1074,7 @@ int cmd_console(int argc, char **argv)
         goto out;
     }
     c.archive = archive ? archive : c.cc.cfg.console.archive ? c.cc.cfg.console.archive : c.cc.cfg.ingest.archive;
+    hosts_init(&c, listen);
     pthread_mutex_init(&c.extract_lock, NULL);
     console_tally_init(&c.tally);
     ww_signals_install();
@@ -908,7 +1082,8 @@ int cmd_console(int argc, char **argv)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    c.mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, &c, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+    c.mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, &c, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)(c.cc.cfg.console.max_clients + 64),
                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_NOTIFY_COMPLETED, request_done,
                              &c, MHD_OPTION_NOTIFY_CONNECTION, connection_notify, &c, MHD_OPTION_END);
@@ -929,6 +1104,7 @@ int cmd_console(int argc, char **argv)
     console_tally_free(&c.tally);
     ww_extractor_destroy(&c.extractor);
     pthread_mutex_destroy(&c.extract_lock);
+    hosts_free(&c);
 out:
     ww_config_free(&c.cc.cfg);
     return rc;

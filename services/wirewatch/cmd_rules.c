@@ -123,9 +123,10 @@ int cli_backtest(const ww_ruleset_t *rs, ww_archive_reader_t *rd, cli_enricher_t
             break;
         }
         /* the clock is read every 64 events: cheap, and fine-grained enough */
-        if (lim && lim->deadline_ms && (res->events & 63) == 0 && ww_mono_ms() >= lim->deadline_ms) {
+        if (lim && (res->events & 63) == 0 &&
+            ((lim->deadline_ms && ww_mono_ms() >= lim->deadline_ms) || (lim->stop && *lim->stop))) {
             res->truncated = true;
-            res->stopped_by = "timeout";
+            res->stopped_by = lim->stop && *lim->stop ? "shutdown" : "timeout";
             r = 0;
             break;
         }

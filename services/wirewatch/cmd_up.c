@@ -5,9 +5,15 @@
  *
  * --demo loads the bundled sample rules, publishes the bundled sample stream,
  * prints every alert readably, and exits 0 once the stream has been fully
- * evaluated. */
+ * evaluated.
+ *
+ * --console HOST:PORT also runs `wirewatch console --listen HOST:PORT` as one
+ * more supervised child (stopped first); with --demo the console stays up
+ * after the demo until SIGINT/SIGTERM. */
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +26,7 @@
 #include <zmq.h>
 
 #include "cli.h"
+#include "console.h"
 #include "ww/alloc.h"
 #include "ww/daemon.h"
 #include "ww/log.h"
@@ -27,7 +34,7 @@
 #include "ww/zmqutil.h"
 
 typedef struct {
-    const char *role;   /* "ingest", "extract", "alert" */
+    const char *role;   /* "ingest", "extract", "alert", "console" */
     int index;
     pid_t pid;
     int restarts;
@@ -40,6 +47,8 @@ typedef struct {
     const char *log_level;
     bool demo;
     int n_extract, n_alert;
+    const char *console;          /* --console HOST:PORT, NULL: no console */
+    struct sockaddr_storage console_addr; /* its address (readiness check) */
     char tmpdir[256];
     pid_t redis_pid;
     child_t kids[2 + 64 + 64];
@@ -93,11 +102,17 @@ static int start_redis(up_t *u, char *url, size_t urllen)
 static pid_t spawn(up_t *u, child_t *k)
 {
     char prog[64];
-    snprintf(prog, sizeof prog, "wirewatch-%s", k->role);
+    bool console = strcmp(k->role, "console") == 0; /* `wirewatch console`, the others wirewatch-ROLE */
+    snprintf(prog, sizeof prog, console ? "wirewatch" : "wirewatch-%s", k->role);
     char *path = ww_program_path(prog);
-    const char *argv[8];
+    const char *argv[12];
     int n = 0;
     argv[n++] = path;
+    if (console) {
+        argv[n++] = "console";
+        argv[n++] = "--listen";
+        argv[n++] = u->console;
+    }
     if (u->cc.config_path) {
         argv[n++] = "-c";
         argv[n++] = u->cc.config_path;
@@ -168,11 +183,11 @@ static void supervise(up_t *u)
             spawn(u, &u->kids[i]);
 }
 
-/* Stops workers first (alert, extract), then ingest, then redis. */
+/* Stops the console first, then ingest, extract, alert, then redis. */
 static void stop_all(up_t *u)
 {
-    const char *order[] = {"ingest", "extract", "alert"};
-    for (int o = 0; o < 3; o++) {
+    const char *order[] = {"console", "ingest", "extract", "alert"};
+    for (int o = 0; o < 4; o++) {
         for (size_t i = 0; i < u->n_kids; i++)
             if (u->kids[i].pid && strcmp(u->kids[i].role, order[o]) == 0)
                 kill(u->kids[i].pid, SIGTERM);
@@ -217,6 +232,18 @@ static void stop_all(up_t *u)
         }
         rmdir(u->tmpdir);
     }
+}
+
+/* Whether the console accepts connections (it is listening). */
+static bool console_up(const up_t *u)
+{
+    int fd = socket(u->console_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    socklen_t len = u->console_addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    bool ok = connect(fd, (const struct sockaddr *)&u->console_addr, len) == 0;
+    close(fd);
+    return ok;
 }
 
 static long long hget_ll(ww_redis_t *r, const char *key, const char *field)
@@ -370,11 +397,14 @@ static int run_demo(up_t *u, ww_redis_t *r)
 
 static void up_usage(FILE *f)
 {
-    fprintf(f, "Usage: wirewatch up [--demo] [-c FILE] [--redis URL] [--extract N] [--alert M] [--log-level LEVEL]\n"
+    fprintf(f, "Usage: wirewatch up [--demo] [--console HOST:PORT] [-c FILE] [--redis URL] [--extract N] [--alert M]\n"
+               "                    [--log-level LEVEL]\n"
                "Runs ingest, N extract workers (default 1) and M alert workers (default 1), supervised.\n"
                "Without a configured Redis (and always with --demo) a private redis-server is started.\n"
                "--demo publishes the bundled sample stream with the bundled rules, prints the alerts,\n"
-               "and exits 0 when the stream has been evaluated.\n");
+               "and exits 0 when the stream has been evaluated.\n"
+               "--console HOST:PORT also serves the web console there (`wirewatch console`), supervised\n"
+               "like the workers; with --demo it stays up after the demo until Ctrl-C.\n");
 }
 
 int cmd_up(int argc, char **argv)
@@ -382,6 +412,7 @@ int cmd_up(int argc, char **argv)
     static const struct option opts[] = {{"demo", no_argument, NULL, 'D'},   {"config", required_argument, NULL, 'c'},
                                          {"redis", required_argument, NULL, 'r'}, {"extract", required_argument, NULL, 'x'},
                                          {"alert", required_argument, NULL, 'a'}, {"log-level", required_argument, NULL, 'l'},
+                                         {"console", required_argument, NULL, 'C'},
                                          {"help", no_argument, NULL, 'h'},    {NULL, 0, NULL, 0}};
     up_t u;
     memset(&u, 0, sizeof u);
@@ -397,6 +428,7 @@ int cmd_up(int argc, char **argv)
         case 'x': u.n_extract = atoi(optarg); break;
         case 'a': u.n_alert = atoi(optarg); break;
         case 'l': u.log_level = optarg; break;
+        case 'C': u.console = optarg; break;
         case 'h': up_usage(stdout); return 0;
         default: up_usage(stderr); return 2;
         }
@@ -407,6 +439,10 @@ int cmd_up(int argc, char **argv)
     }
     if (u.log_level && ww_log_parse_level(u.log_level, &ww_log_level) < 0) {
         fprintf(stderr, "wirewatch up: bad --log-level '%s'\n", u.log_level);
+        return 2;
+    }
+    if (u.console && console_parse_listen(u.console, &u.console_addr) < 0) {
+        fprintf(stderr, "wirewatch up: --console wants HOST:PORT (an IP address or localhost), not '%s'\n", u.console);
         return 2;
     }
     if (!u.log_level && u.demo)
@@ -456,17 +492,22 @@ int cmd_up(int argc, char **argv)
         u.kids[u.n_kids++] = (child_t){.role = "extract", .index = i + 1};
     for (int i = 0; i < u.n_alert; i++)
         u.kids[u.n_kids++] = (child_t){.role = "alert", .index = i + 1};
+    if (u.console)
+        u.kids[u.n_kids++] = (child_t){.role = "console", .index = 1};
     for (size_t i = 0; i < u.n_kids; i++)
         spawn(&u, &u.kids[i]);
-    /* ready when every worker has reported in */
+    /* ready when every worker has reported in (and the console listens) */
     int64_t until = ww_mono_ms() + 20000;
     while (!ww_stop) {
         supervise(&u);
-        if (count_workers(r, u.cc.cfg.prefix, "extract") >= u.n_extract &&
-            count_workers(r, u.cc.cfg.prefix, "alert") >= u.n_alert)
+        bool workers = count_workers(r, u.cc.cfg.prefix, "extract") >= u.n_extract &&
+                       count_workers(r, u.cc.cfg.prefix, "alert") >= u.n_alert;
+        bool console = !u.console || console_up(&u);
+        if (workers && console)
             break;
         if (ww_mono_ms() > until) {
-            fprintf(stderr, "wirewatch up: workers did not report in within 20 s\n");
+            fprintf(stderr, "wirewatch up: %s within 20 s\n",
+                    workers ? "the console did not listen" : "workers did not report in");
             goto out;
         }
         sleep_ms(50);
@@ -474,8 +515,23 @@ int cmd_up(int argc, char **argv)
     if (!ww_stop)
         fprintf(stderr, "wirewatch up: pipeline running: intake %s, alerts on %s (%d extract, %d alert)\n",
                 u.cc.cfg.ingest.intake, u.cc.cfg.alert.publish, u.n_extract, u.n_alert);
+    if (!ww_stop && u.console) {
+        if (u.demo)
+            printf("demo: the web console is at http://%s/\n", u.console);
+        else
+            fprintf(stderr, "wirewatch up: web console at http://%s/\n", u.console);
+        fflush(stdout);
+    }
     if (u.demo) {
         rc = run_demo(&u, r);
+        if (rc == 0 && u.console && !ww_stop) {
+            printf("demo: done; the web console stays up at http://%s/ until Ctrl-C\n", u.console);
+            fflush(stdout);
+            while (!ww_stop) {
+                supervise(&u);
+                sleep_ms(100);
+            }
+        }
     } else {
         while (!ww_stop) {
             supervise(&u);

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "cli.h"
 
@@ -46,6 +47,9 @@ typedef struct {
     ww_extractor_t *extractor;    /* loaded on first need; immutable, shared by threads */
     bool extractor_tried;
     console_tally_t tally;
+    char **hosts;                 /* Host header values served (console.allowed_hosts or the
+                                     defaults for the listen address); "*" allows any */
+    size_t n_hosts;
 } console_t;
 
 /* One HTTP request being served (MHD's con_cls). */
@@ -71,6 +75,10 @@ const char *console_arg(struct MHD_Connection *conn, const char *name);
 /* The running rule set's text: <prefix>rules in Redis, else the alert.rules
  * file. *source gets "redis", "file" or "none". Caller owns (NULL: none). */
 char *console_rules_text(console_t *c, ww_redis_t *r, size_t *len, const char **source);
+
+/* Parses HOST:PORT (an IPv4 address, localhost, or [v6]:PORT) into a socket
+ * address. Returns 0 or -1. Used by `up --console` to check its argument. */
+int console_parse_listen(const char *hostport, struct sockaddr_storage *ss);
 
 /* ---- API (console_api.c) ---------------------------------------------------------- */
 

@@ -1,5 +1,6 @@
 /* console_api.c - the console's entity trends, rules page and backtests
  * (endpoints listed in cmd_console.c). */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,7 +132,16 @@ enum MHD_Result console_api_trends(console_t *c, struct MHD_Connection *conn)
     long limit = ls ? strtol(ls, NULL, 10) : 20;
     if (limit < 1 || limit > 200)
         limit = 20;
-    int64_t now = ns ? strtoll(ns, NULL, 10) : ww_now_ms();
+    int64_t now = ww_now_ms();
+    if (ns) {
+        /* a time in range (bucket arithmetic below must not overflow) */
+        char *end;
+        errno = 0;
+        long long v = strtoll(ns, &end, 10);
+        if (!*ns || *end || errno || v < 0 || v > (INT64_C(1) << 53))
+            return console_error(conn, MHD_HTTP_BAD_REQUEST, "now: Unix milliseconds");
+        now = v;
+    }
     int64_t H = ww_entstats_bucket(now);
     double frac = (double)(now - H * WW_ENTSTATS_BUCKET_MS) / (double)WW_ENTSTATS_BUCKET_MS;
     /* buckets read: H-nb+1 .. H */
@@ -149,10 +159,14 @@ enum MHD_Result console_api_trends(console_t *c, struct MHD_Connection *conn)
             break;
         }
         for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2) {
+            if (rep->element[i]->type != REDIS_REPLY_STRING || rep->element[i + 1]->type != REDIS_REPLY_STRING)
+                continue;
             const char *key = rep->element[i]->str;
-            if (!key || (ty && *ty && (strncmp(key, ty, strlen(ty)) != 0 || key[strlen(ty)] != ':')))
+            if (ty && *ty && (strncmp(key, ty, strlen(ty)) != 0 || key[strlen(ty)] != ':'))
                 continue;
             double n = atof(rep->element[i + 1]->str);
+            if (!(n > 0 && n < 1e12)) /* not a count: skip (NaN too) */
+                continue;
             trend_ent_t *e = trend_get(&m, key);
             if (!e)
                 continue;
@@ -239,12 +253,14 @@ static void tally_update(console_t *c, ww_redis_t *r)
         size_t n = rep->elements;
         for (size_t i = 0; i < n; i++) {
             const redisReply *e = rep->element[i];
-            if (e->type != REDIS_REPLY_ARRAY || e->elements < 2)
+            if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 || e->element[0]->type != REDIS_REPLY_STRING ||
+                e->element[0]->len >= sizeof t->last_sid || e->element[1]->type != REDIS_REPLY_ARRAY)
                 continue;
             snprintf(t->last_sid, sizeof t->last_sid, "%s", e->element[0]->str);
             const redisReply *kv = e->element[1];
             for (size_t j = 0; j + 1 < kv->elements; j += 2) {
-                if (strcmp(kv->element[j]->str, "alert") != 0)
+                if (kv->element[j]->type != REDIS_REPLY_STRING || kv->element[j + 1]->type != REDIS_REPLY_STRING ||
+                    strcmp(kv->element[j]->str, "alert") != 0)
                     continue;
                 ww_alert_t *a;
                 if (ww_alert_decode(kv->element[j + 1]->str, kv->element[j + 1]->len, &a) < 0)
@@ -295,24 +311,33 @@ enum MHD_Result console_api_rules(console_t *c, struct MHD_Connection *conn)
     cost_t *cost = ww_calloc(n + 1, sizeof *cost);
     json_t *workers = json_array();
     char cursor[32] = "0";
+    size_t wpre = strlen(c->cc.cfg.prefix) + strlen("workers:");
+    /* SCAN (never KEYS): at most 1,000 rounds, so a huge keyspace bounds the request */
+    int rounds = 0;
     do {
         redisReply *rep = ww_redis_cmd(r, "SCAN %s MATCH %sworkers:alert:* COUNT 1000", cursor, c->cc.cfg.prefix);
-        if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+        if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 || rep->element[0]->type != REDIS_REPLY_STRING ||
+            rep->element[0]->len >= sizeof cursor || rep->element[1]->type != REDIS_REPLY_ARRAY) {
             if (rep)
                 freeReplyObject(rep);
             break;
         }
         snprintf(cursor, sizeof cursor, "%s", rep->element[0]->str);
         for (size_t i = 0; i < rep->element[1]->elements; i++) {
-            const char *key = rep->element[1]->element[i]->str;
-            redisReply *h = ww_redis_cmd(r, "HMGET %s rules_version slow candidates_per_event events", key);
+            const redisReply *kr = rep->element[1]->element[i];
+            if (kr->type != REDIS_REPLY_STRING || kr->len <= wpre)
+                continue;
+            const char *key = kr->str;
+            redisReply *h = ww_redis_cmd(r, "HMGET %b rules_version slow candidates_per_event events", key, kr->len);
             if (h && h->type == REDIS_REPLY_ARRAY && h->elements == 4) {
-                const char *ver = h->element[0]->str, *slow = h->element[1]->str, *cpe = h->element[2]->str;
-                json_array_append_new(workers, json_pack("{s:s, s:s, s:s, s:I}", "name",
-                                                         key + strlen(c->cc.cfg.prefix) + strlen("workers:"),
+                const char *v[4]; /* the fields; NULL when nil (or not a string) */
+                for (size_t f = 0; f < 4; f++)
+                    v[f] = h->element[f]->type == REDIS_REPLY_STRING ? h->element[f]->str : NULL;
+                const char *ver = v[0], *slow = v[1], *cpe = v[2];
+                json_array_append_new(workers, json_pack("{s:s, s:s, s:s, s:I}", "name", key + wpre,
                                                          "rules_version", ver ? ver : "", "candidates_per_event",
                                                          cpe ? cpe : "", "events",
-                                                         (json_int_t)(h->element[3]->str ? atoll(h->element[3]->str) : 0)));
+                                                         (json_int_t)(v[3] ? atoll(v[3]) : 0)));
                 json_t *sj = slow && rs && ver && strcmp(ver, ww_rules_version(rs)) == 0 ? json_loads(slow, 0, NULL) : NULL;
                 size_t k;
                 json_t *it;
@@ -336,7 +361,7 @@ enum MHD_Result console_api_rules(console_t *c, struct MHD_Connection *conn)
                 freeReplyObject(h);
         }
         freeReplyObject(rep);
-    } while (strcmp(cursor, "0") != 0);
+    } while (strcmp(cursor, "0") != 0 && ++rounds < 1000);
     pthread_mutex_lock(&c->tally.lock);
     tally_update(c, r);
     json_t *rules = json_array();
@@ -496,6 +521,12 @@ enum MHD_Result console_api_backtest(console_t *c, struct MHD_Connection *conn, 
     json_t *j = body_json(conn, rq, &ret);
     if (!j)
         return ret;
+    /* a slot first: compiling a large rule set is work too */
+    if (atomic_fetch_add(&c->backtests, 1) >= CONSOLE_MAX_BACKTESTS) {
+        atomic_fetch_sub(&c->backtests, 1);
+        json_decref(j);
+        return console_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "too many backtests running; try again shortly");
+    }
     const char *text = json_string_value(json_object_get(j, "text"));
     int64_t now = ww_now_ms(), from = now - 7 * 24 * 3600 * 1000LL, to = now + 3600 * 1000LL;
     int64_t max_events = c->cc.cfg.console.backtest_max_events;
@@ -504,22 +535,21 @@ enum MHD_Result console_api_backtest(console_t *c, struct MHD_Connection *conn, 
         max_events = json_integer_value(me);
     if (!text || form_time(j, "from", &from) < 0 || form_time(j, "to", &to) < 0 || from >= to) {
         json_decref(j);
+        atomic_fetch_sub(&c->backtests, 1);
         return console_error(conn, MHD_HTTP_BAD_REQUEST,
                              "text (the rules) is required; from/to are Unix ms, RFC 3339 times or dates, from < to");
     }
     char err[1024];
     ww_ruleset_t *rs = ww_rules_load_buffer(text, strlen(text), "rules", err, sizeof err);
     json_decref(j);
-    if (!rs)
+    if (!rs) {
+        atomic_fetch_sub(&c->backtests, 1);
         return console_error(conn, MHD_HTTP_BAD_REQUEST, err);
-    if (!c->archive) {
-        ww_rules_destroy(&rs);
-        return console_error(conn, MHD_HTTP_CONFLICT, "no archive configured (console.archive or ingest.archive)");
     }
-    if (atomic_fetch_add(&c->backtests, 1) >= CONSOLE_MAX_BACKTESTS) {
+    if (!c->archive) {
         atomic_fetch_sub(&c->backtests, 1);
         ww_rules_destroy(&rs);
-        return console_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "too many backtests running; try again shortly");
+        return console_error(conn, MHD_HTTP_CONFLICT, "no archive configured (console.archive or ingest.archive)");
     }
     const char *paths[] = {c->archive};
     ww_archive_reader_t *rd = ww_archive_reader_open(paths, 1, from, to, err, sizeof err);
@@ -531,7 +561,7 @@ enum MHD_Result console_api_backtest(console_t *c, struct MHD_Connection *conn, 
     int64_t t0 = ww_mono_ms();
     cli_enricher_t le = {.shared = console_extractor(c)};
     le.tried = le.shared == NULL; /* no extractor: do not try again per request */
-    cli_backtest_limits_t lim = {(uint64_t)max_events, t0 + c->cc.cfg.console.backtest_timeout_ms};
+    cli_backtest_limits_t lim = {(uint64_t)max_events, t0 + c->cc.cfg.console.backtest_timeout_ms, &c->stopping};
     bt_out_t o = {json_array(), ww_calloc(ww_rules_count(rs) + 1, sizeof(uint64_t))};
     cli_backtest_result_t res;
     int rc = cli_backtest(rs, rd, &le, &lim, bt_alert, &o, &res);

@@ -4,7 +4,11 @@
  * event view (entity spans, the rule's explanation), entity trends, the rules
  * page (alert counts), backtests (bounded, bad rules named by line), the
  * token (read-only by default; 401 without / with a wrong token, 200 with
- * it), and paging through 10,000 alerts (each page bounded; times printed). */
+ * it), and paging through 10,000 alerts (each page bounded; times printed).
+ * Also: Host/Origin checks against DNS rebinding (console.allowed_hosts),
+ * bounded inputs (stream ids beyond 64 bits, trends' now), a live stream
+ * that left frees its slot at once, a Redis error does not spin a stream,
+ * and `wirewatch up --demo --console` (served, supervised, stopped with it). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +19,7 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +45,8 @@ static const char *RULES =
     "    match: '\"wheat harvest\"'\n";
 
 static wwt_pipeline_t P;
-static pid_t console_pid, ro_pid;
-static int port, ro_port;
+static pid_t console_pid, ro_pid, x_pid;
+static int port, ro_port, x_port;
 static char *archive_dir;
 
 /* ---- HTTP helpers ---------------------------------------------------------------- */
@@ -127,8 +132,9 @@ static int sse_open(int p, const char *path, const char *last_id)
     inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
     assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
     char req[512];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n%s%s%s\r\n",
-                     path, last_id ? "Last-Event-ID: " : "", last_id ? last_id : "", last_id ? "\r\n" : "");
+    int n = snprintf(req, sizeof req,
+                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAccept: text/event-stream\r\n%s%s%s\r\n", path, p,
+                     last_id ? "Last-Event-ID: " : "", last_id ? last_id : "", last_id ? "\r\n" : "");
     assert_int_equal(write(fd, req, (size_t)n), n);
     return fd;
 }
@@ -227,8 +233,22 @@ static int setup(void **state)
     ro_pid = wwt_spawn("wirewatch", args2, P.log);
     ww_free(ro_cfg);
     ww_free(ro_path);
+    /* a third one: its own prefix, one live client, a long heartbeat, only
+     * the host names it is told (any port) */
+    char *x_cfg = ww_asprintf("redis: %s\nprefix: \"u:\"\nconsole:\n  heartbeat: 60s\n  max_clients: 1\n"
+                              "  allowed_hosts: [console.example, 127.0.0.1]\n",
+                              P.redis.url);
+    char *x_path = wwt_write_file(P.dir, "x.yaml", x_cfg);
+    x_port = wwt_free_port();
+    char listen3[64];
+    snprintf(listen3, sizeof listen3, "127.0.0.1:%d", x_port);
+    const char *args3[] = {"console", "--listen", listen3, "-c", x_path, NULL};
+    x_pid = wwt_spawn("wirewatch", args3, P.log);
+    ww_free(x_cfg);
+    ww_free(x_path);
     wait_ready(port);
     wait_ready(ro_port);
+    wait_ready(x_port);
     return 0;
 }
 
@@ -236,6 +256,7 @@ static int teardown(void **state)
 {
     (void)state;
     int st1 = wwt_stop(console_pid, SIGTERM, 10000), st2 = wwt_stop(ro_pid, SIGTERM, 10000);
+    int st3 = wwt_stop(x_pid, SIGTERM, 10000);
     int bad = wwt_pipeline_stop(&P);
     wwt_rmdir(archive_dir);
     char *parent = ww_strndup(archive_dir, strrchr(archive_dir, '/') - archive_dir);
@@ -244,7 +265,10 @@ static int teardown(void **state)
     ww_free(archive_dir);
     curl_global_cleanup();
     /* the consoles stop cleanly on SIGTERM, even with live streams open */
-    return bad || !WIFEXITED(st1) || WEXITSTATUS(st1) || !WIFEXITED(st2) || WEXITSTATUS(st2) ? -1 : 0;
+    return bad || !WIFEXITED(st1) || WEXITSTATUS(st1) || !WIFEXITED(st2) || WEXITSTATUS(st2) || !WIFEXITED(st3) ||
+                   WEXITSTATUS(st3)
+               ? -1
+               : 0;
 }
 
 /* ---- tests ------------------------------------------------------------------------ */
@@ -743,6 +767,319 @@ static void test_paging_10k(void **state)
     json_decref(j);
 }
 
+/* DNS rebinding: a request naming another host is refused (421) before
+ * anything is read; the default names (localhost, 127.0.0.1, [::1] on the
+ * listen port) pass; console.allowed_hosts replaces them. POSTs from another
+ * origin are refused (403), from the console's own page allowed. */
+static void test_allowed_hosts(void **state)
+{
+    (void)state;
+    char hdr[128];
+    snprintf(hdr, sizeof hdr, "Host: evil.example:%d", port);
+    resp_t r = http(port, "GET", "/api/info", NULL, NULL, hdr);
+    assert_int_equal(r.status, 421);
+    assert_non_null(strstr(r.body, "console.allowed_hosts"));
+    assert_null(strstr(r.body, "rules_version")); /* nothing served */
+    resp_free(&r);
+    r = http(port, "GET", "/", NULL, NULL, "Host: evil.example");
+    assert_int_equal(r.status, 421);
+    resp_free(&r);
+    /* a body from a foreign host is not even read */
+    r = http(port, "POST", "/api/backtest", "{\"text\":\"rules: []\"}", NULL, hdr);
+    assert_int_equal(r.status, 421);
+    resp_free(&r);
+    /* the defaults: loopback names on the listen port */
+    const char *ok[] = {"localhost:%d", "127.0.0.1:%d", "[::1]:%d", "LocalHost:%d"};
+    for (size_t i = 0; i < 4; i++) {
+        char h[64];
+        snprintf(hdr, sizeof hdr, "Host: %s", ok[i]);
+        snprintf(h, sizeof h, hdr, port);
+        r = http(port, "GET", "/api/info", NULL, NULL, h);
+        assert_int_equal(r.status, 200);
+        resp_free(&r);
+    }
+    /* ... not on another port, nor a name that merely starts like one */
+    snprintf(hdr, sizeof hdr, "Host: localhost:%d", port + 1);
+    r = http(port, "GET", "/api/info", NULL, NULL, hdr);
+    assert_int_equal(r.status, 421);
+    resp_free(&r);
+    snprintf(hdr, sizeof hdr, "Host: localhost.evil.example:%d", port);
+    r = http(port, "GET", "/api/info", NULL, NULL, hdr);
+    assert_int_equal(r.status, 421);
+    resp_free(&r);
+    /* console.allowed_hosts: console.example and 127.0.0.1, any port; localhost no more */
+    snprintf(hdr, sizeof hdr, "Host: console.example:%d", x_port);
+    r = http(x_port, "GET", "/api/info", NULL, NULL, hdr);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    r = http(x_port, "GET", "/api/info", NULL, NULL, "Host: CONSOLE.example");
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    snprintf(hdr, sizeof hdr, "Host: localhost:%d", x_port);
+    r = http(x_port, "GET", "/api/info", NULL, NULL, hdr);
+    assert_int_equal(r.status, 421);
+    resp_free(&r);
+    /* Origin on POSTs: another site is refused, the console's own page is not */
+    const char *bt = "{\"text\":\"rules:\\n  - id: a\\n    channel: c\\n    match: 'ash'\\n\"}";
+    r = http(port, "POST", "/api/backtest", bt, NULL, "Origin: http://evil.example");
+    assert_int_equal(r.status, 403);
+    assert_non_null(strstr(r.body, "cross-origin"));
+    resp_free(&r);
+    r = http(port, "POST", "/api/backtest", bt, NULL, "Origin: null");
+    assert_int_equal(r.status, 403);
+    resp_free(&r);
+    snprintf(hdr, sizeof hdr, "Origin: http://127.0.0.1:%d", port + 1);
+    r = http(port, "POST", "/api/backtest", bt, NULL, hdr);
+    assert_int_equal(r.status, 403);
+    resp_free(&r);
+    snprintf(hdr, sizeof hdr, "Origin: http://127.0.0.1:%d", port);
+    r = http(port, "POST", "/api/backtest", bt, NULL, hdr);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    /* a GET with a foreign Origin is only a read: the browser does not let that page see it */
+    r = http(port, "GET", "/api/info", NULL, NULL, "Origin: http://evil.example");
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+}
+
+/* Stream ids are two unsigned 64-bit numbers: larger ones are refused with
+ * 400 (they used to reach Redis, which refuses them: /api/alerts answered
+ * 503 and a live stream spun on the error), and trends' now is a bounded time. */
+static void test_bounded_inputs(void **state)
+{
+    (void)state;
+    const char *big[] = {"99999999999999999999999", "18446744073709551616-0", "1-18446744073709551616"};
+    for (size_t i = 0; i < 3; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "/api/alerts?before=%s", big[i]);
+        json_t *j = get_json(path, 400);
+        json_decref(j);
+        snprintf(path, sizeof path, "/api/stream?after=%s", big[i]);
+        j = get_json(path, 400);
+        json_decref(j);
+    }
+    int fd = sse_open(port, "/api/stream", big[0]);
+    char *buf = NULL;
+    size_t len = 0;
+    sse_read_until(fd, &buf, &len, "\r\n\r\n", 1, 3000);
+    assert_non_null(buf);
+    assert_non_null(strstr(buf, " 400 "));
+    ww_free(buf);
+    close(fd);
+    /* the largest id is fine */
+    json_t *j = get_json("/api/alerts?before=18446744073709551615-18446744073709551615&limit=1", 200);
+    json_decref(j);
+    j = get_json("/api/trends?now=-9223372036854775808", 400);
+    json_decref(j);
+    j = get_json("/api/trends?now=9223372036854775807", 400);
+    json_decref(j);
+    j = get_json("/api/trends?now=12abc", 400);
+    json_decref(j);
+    j = get_json("/api/trends?now=1700000000000", 200);
+    json_decref(j);
+}
+
+/* CPU seconds used so far by process pid (utime + stime). */
+static double cpu_seconds(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* after the command name */
+    assert_non_null(p);
+    unsigned long ut = 0, st = 0;
+    /* fields 3.. after ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+    assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st), 2);
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* A live stream that left frees its slot within about a second, not at the
+ * next heartbeat (60 s on this console, which allows one stream); and a
+ * stream whose Redis key is not a stream waits instead of spinning. */
+static void test_live_disconnect_and_errors(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    int fd = sse_open(x_port, "/api/stream", NULL);
+    assert_int_equal(sse_read_until(fd, &buf, &len, "retry:", 1, 3000), 1);
+    ww_free(buf);
+    buf = NULL;
+    len = 0;
+    resp_t r = http(x_port, "GET", "/api/stream", NULL, NULL, NULL);
+    assert_int_equal(r.status, 503); /* the one slot is taken */
+    resp_free(&r);
+    long t0 = wwt_ms();
+    close(fd);
+    /* the slot is back well before the heartbeat would have noticed */
+    int fd2 = -1;
+    while (wwt_ms() - t0 < 5000) {
+        fd2 = sse_open(x_port, "/api/stream", NULL);
+        sse_read_until(fd2, &buf, &len, "\r\n\r\n", 1, 1000);
+        bool ok = buf && strstr(buf, " 200 ");
+        ww_free(buf);
+        buf = NULL;
+        len = 0;
+        if (ok)
+            break;
+        close(fd2);
+        fd2 = -1;
+        wwt_sleep_ms(100);
+    }
+    printf("a live stream's slot came back %ld ms after the client left\n", wwt_ms() - t0);
+    assert_true(fd2 >= 0);
+    close(fd2);
+
+    /* u:alerts is no stream: XREAD fails at once, every time; the stream
+     * must wait between tries (it used to retry in a tight loop) */
+    redisReply *v = wwt_redis_cmd(&P.redis, "SET u:alerts not-a-stream");
+    freeReplyObject(v);
+    int fd3 = -1;
+    t0 = wwt_ms();
+    while (fd3 < 0 && wwt_ms() - t0 < 5000) {
+        fd3 = sse_open(x_port, "/api/stream?after=0-0", NULL);
+        sse_read_until(fd3, &buf, &len, "retry:", 1, 1000);
+        bool ok = buf && strstr(buf, "retry:");
+        ww_free(buf);
+        buf = NULL;
+        len = 0;
+        if (!ok) {
+            close(fd3);
+            fd3 = -1;
+            wwt_sleep_ms(100);
+        }
+    }
+    assert_true(fd3 >= 0);
+    double c0 = cpu_seconds(x_pid);
+    wwt_sleep_ms(2000);
+    double used = cpu_seconds(x_pid) - c0;
+    printf("a live stream on a broken key: %.2f s CPU in 2 s\n", used);
+    assert_true(used < 0.5);
+    close(fd3);
+    v = wwt_redis_cmd(&P.redis, "DEL u:alerts");
+    freeReplyObject(v);
+}
+
+/* `wirewatch up --demo --console HOST:PORT`: the console comes up with the
+ * stack (its URL printed), shows the demo's alerts, stays up after the demo,
+ * is restarted when it dies, and stops with `up` (exit 0, port closed). */
+static void test_up_console(void **state)
+{
+    (void)state;
+    char *dir = wwt_tmpdir("up-console");
+    char cfg[1024];
+    int p[6];
+    for (int i = 0; i < 6; i++)
+        p[i] = wwt_free_port();
+    snprintf(cfg, sizeof cfg,
+             "ingest:\n  intake: tcp://127.0.0.1:%d\n  dispatch: tcp://127.0.0.1:%d\n"
+             "extract:\n  results: tcp://127.0.0.1:%d\n"
+             "alert:\n  work: tcp://127.0.0.1:%d\n  publish_in: tcp://127.0.0.1:%d\n  publish: tcp://127.0.0.1:%d\n",
+             p[0], p[1], p[2], p[3], p[4], p[5]);
+    char *config = wwt_write_file(dir, "up.yaml", cfg);
+    char *out = ww_asprintf("%s/out.txt", dir), *err = ww_asprintf("%s/err.txt", dir);
+    int cport = wwt_free_port();
+    char listen[64];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", cport);
+    const char *bad[] = {"up", "--console", "nowhere", "-c", config, NULL};
+    assert_int_equal(wwt_run("wirewatch", bad, NULL, NULL, false), 2);
+    const char *args[] = {"up", "--demo", "--console", listen, "-c", config, NULL};
+    setenv("TMPDIR", dir, 1);
+    pid_t up = wwt_spawn_io("wirewatch", args, out, err);
+    unsetenv("TMPDIR");
+    char *text = NULL;
+    long until = wwt_ms() + 90000;
+    while (wwt_ms() < until) {
+        ww_free(text);
+        text = wwt_read_file(out);
+        if (text && strstr(text, "demo: done"))
+            break;
+        wwt_sleep_ms(200);
+    }
+    if (!text || !strstr(text, "demo: done")) {
+        char *e = wwt_read_file(err);
+        fprintf(stderr, "up --demo --console:\n%s\n%s\n", text ? text : "", e ? e : "");
+        ww_free(e);
+    }
+    assert_non_null(text);
+    assert_non_null(strstr(text, "demo: done"));
+    char url[96];
+    snprintf(url, sizeof url, "http://%s/", listen);
+    assert_non_null(strstr(text, url));
+    ww_free(text);
+    resp_t r = http(cport, "GET", "/", NULL, NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "app.js"));
+    resp_free(&r);
+    r = http(cport, "GET", "/api/info", NULL, NULL, NULL);
+    assert_int_equal(r.status, 200);
+    json_t *j = json_loads(r.body, 0, NULL);
+    assert_true(json_is_true(json_object_get(j, "redis"))); /* up's private Redis */
+    json_decref(j);
+    resp_free(&r);
+    r = http(cport, "GET", "/api/alerts?limit=5", NULL, NULL, NULL);
+    assert_int_equal(r.status, 200);
+    j = json_loads(r.body, 0, NULL);
+    assert_true(json_integer_value(json_object_get(j, "total")) > 0); /* the demo's alerts */
+    assert_int_equal(json_array_size(json_object_get(j, "alerts")), 5);
+    json_decref(j);
+    resp_free(&r);
+    /* supervised: a killed console comes back */
+    char cpath[96];
+    snprintf(cpath, sizeof cpath, "/proc/%d/task/%d/children", (int)up, (int)up);
+    char *kids = wwt_read_file(cpath);
+    assert_non_null(kids);
+    pid_t console = 0;
+    for (char *s = kids; *s && !console;) {
+        pid_t k = (pid_t)strtol(s, &s, 10);
+        char cmd[96];
+        snprintf(cmd, sizeof cmd, "/proc/%d/cmdline", (int)k);
+        FILE *f = fopen(cmd, "r");
+        char argv1[64] = "";
+        if (f) {
+            size_t n = fread(cmd, 1, sizeof cmd - 1, f);
+            fclose(f);
+            cmd[n] = '\0';
+            if (strlen(cmd) + 1 < n)
+                snprintf(argv1, sizeof argv1, "%s", cmd + strlen(cmd) + 1);
+        }
+        if (strcmp(argv1, "console") == 0)
+            console = k;
+        while (*s == ' ' || *s == '\n')
+            s++;
+    }
+    ww_free(kids);
+    assert_true(console > 0);
+    kill(console, SIGKILL);
+    wwt_sleep_ms(300);
+    long back = 0;
+    until = wwt_ms() + 10000;
+    while (wwt_ms() < until && !back) {
+        r = http(cport, "GET", "/api/info", NULL, NULL, NULL);
+        if (r.status == 200)
+            back = 1;
+        resp_free(&r);
+        wwt_sleep_ms(100);
+    }
+    assert_true(back);
+    /* stopped with up */
+    int st = wwt_stop(up, SIGTERM, 20000);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    r = http(cport, "GET", "/api/info", NULL, NULL, NULL);
+    assert_int_equal(r.status, 0); /* nothing listens */
+    resp_free(&r);
+    ww_free(out);
+    ww_free(err);
+    ww_free(config);
+    wwt_rmdir(dir);
+    ww_free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -750,7 +1087,9 @@ int main(void)
         cmocka_unit_test(test_live_client_limit), cmocka_unit_test(test_event_view),
         cmocka_unit_test(test_trends),           cmocka_unit_test(test_rules_page),
         cmocka_unit_test(test_backtest),         cmocka_unit_test(test_token),
-        cmocka_unit_test(test_paging_10k),
+        cmocka_unit_test(test_paging_10k),       cmocka_unit_test(test_allowed_hosts),
+        cmocka_unit_test(test_bounded_inputs),   cmocka_unit_test(test_live_disconnect_and_errors),
+        cmocka_unit_test(test_up_console),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

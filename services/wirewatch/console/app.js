@@ -375,7 +375,11 @@ function route() {
   const view = views[name] ? name : 'alerts';
   for (const [k, v] of Object.entries(views)) $(v).hidden = k !== view;
   for (const k of ['alerts', 'trends', 'rules']) $('nav-' + k).classList.toggle('active', k === view || (k === 'alerts' && view === 'event'));
-  if (view === 'event') showEvent(decodeURIComponent(h.slice('#event/'.length)));
+  if (view === 'event') {
+    let sid = '';
+    try { sid = decodeURIComponent(h.slice('#event/'.length)); } catch (e) { /* malformed %-escape: not found */ }
+    showEvent(sid);
+  }
   if (view === 'trends') loadTrends();
   if (view === 'rules') loadRules();
 }
