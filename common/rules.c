@@ -549,8 +549,8 @@ static void rs_filter_word(void *ud, const ww_rx_term_t *t, uint32_t i, bool pfx
     }
 }
 
-#define RS_SALT_FIRST 0x61C8864680B583EBULL
-#define RS_SALT_LAST 0x85EBCA77C2B2AE63ULL
+#define RS_SALT_FIRST WW_RX_SALT_FIRST
+#define RS_SALT_LAST WW_RX_SALT_LAST
 
 static void rs_count_names(const ww_rx_node_t *n, size_t *count)
 {
@@ -790,12 +790,6 @@ static int rs_cmp_wpair(const void *a, const void *b)
     if (x->hash != y->hash)
         return x->hash < y->hash ? -1 : 1;
     return x->rule < y->rule ? -1 : x->rule > y->rule;
-}
-
-static int rs_cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
 }
 
 /* Appends r to a list of rule ids unless it is already the last one. */
@@ -1713,7 +1707,7 @@ static void rs_collect(const ww_ruleset_t *rs, ww_rules_scratch_t *s)
     }
     rs_cand_add_list(s, rs->always, rs->n_always);
     if (s->n_cand > 1)
-        qsort(s->cand, s->n_cand, sizeof *s->cand, rs_cmp_u32);
+        ww_rx_sort_u32(s->cand, s->n_cand);
 }
 
 /* Starts a new event: prepares the view (indexing only the words of rs's

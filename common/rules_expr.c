@@ -347,6 +347,7 @@ static int rx_entity_name(rx_parser_t *p, ww_rx_node_t *node, const char *s, siz
         return -1;
     }
     node->name_fold = ww_casefold(s, n, &node->name_fold_len);
+    node->name_hash = ww_rx_word_hash(node->name_fold, node->name_fold_len);
     return 0;
 }
 
@@ -829,6 +830,9 @@ void ww_rx_view_deinit(ww_rx_view_t *v)
     ww_free(v->etab);
     ww_free(v->names);
     ww_free(v->wb);
+    ww_free(v->ek);
+    ww_free(v->ektab);
+    ww_free(v->ecand);
     memset(v, 0, sizeof *v);
 }
 
@@ -1086,6 +1090,7 @@ void ww_rx_view_prepare(ww_rx_view_t *v, const ww_event_t *ev, const ww_rx_filte
     v->ev = ev;
     v->n_occ = 0;
     v->ents_ready = false;
+    v->ek_ready = false;
     for (int i = 0; i < WW_RX_F__COUNT; i++) {
         ww_rx_field_t *f = &v->f[i];
         f->text = texts[i] ? texts[i] : "";
@@ -1369,6 +1374,21 @@ static int rx_cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+void ww_rx_sort_u32(uint32_t *a, size_t n)
+{
+    if (n > 48) {
+        qsort(a, n, sizeof *a, rx_cmp_u32);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint32_t x = a[i];
+        size_t j = i;
+        for (; j > 0 && a[j - 1] > x; j--)
+            a[j] = a[j - 1];
+        a[j] = x;
+    }
+}
+
 /* Pushes the start token of every occurrence of t in field fi, ascending, on
  * v->occ (only the first when first_only). Returns how many were pushed. */
 static size_t rx_term_occ(ww_rx_view_t *v, int fi, const ww_rx_term_t *t, bool first_only)
@@ -1408,7 +1428,7 @@ static size_t rx_term_occ(ww_rx_view_t *v, int fi, const ww_rx_term_t *t, bool f
         if (best != UINT32_MAX)
             rx_occ_push(v, best);
     } else if (v->n_occ - base > 1) {
-        qsort(v->occ + base, v->n_occ - base, sizeof *v->occ, rx_cmp_u32);
+        ww_rx_sort_u32(v->occ + base, v->n_occ - base);
     }
     return v->n_occ - base;
 }
@@ -1532,6 +1552,95 @@ static bool rx_ent_match(ww_rx_view_t *v, const ww_rx_node_t *n, size_t i)
     return false;
 }
 
+static void rx_ek_add(ww_rx_view_t *v, uint64_t key, uint32_t ent)
+{
+    size_t mask = v->ektab_cap - 1, slot = (size_t)key & mask;
+    uint32_t head = UINT32_MAX;
+    for (; v->ektab[2 * slot] == v->ekstamp; slot = (slot + 1) & mask) {
+        uint32_t x = v->ektab[2 * slot + 1];
+        if (v->ek[x].key == key) {
+            head = x;
+            break;
+        }
+    }
+    v->ek[v->n_ek] = (struct ww_rx_ekey){key, ent, head};
+    v->ektab[2 * slot] = v->ekstamp;
+    v->ektab[2 * slot + 1] = (uint32_t)v->n_ek++;
+}
+
+/* Files every entity of the event under its name keys (once per event). */
+static void rx_ek_build(ww_rx_view_t *v)
+{
+    ww_rx_view_need_ents(v);
+    size_t n = v->ev->n_entities, want = 16;
+    while (want < n * 8)
+        want *= 2;
+    if (want > v->ektab_cap) {
+        ww_free(v->ektab);
+        v->ektab = ww_calloc(2 * want, sizeof *v->ektab);
+        v->ektab_cap = want;
+        v->ekstamp = 0;
+    }
+    if (++v->ekstamp == 0) { /* slots are valid when stamped with this event's stamp */
+        memset(v->ektab, 0, 2 * v->ektab_cap * sizeof *v->ektab);
+        v->ekstamp = 1;
+    }
+    if (v->cap_ek < 4 * n + 1)
+        WW_GROW(v->ek, v->cap_ek, 4 * n + 1);
+    if (v->cap_ecand < 3 * n + 1) /* an entity is found under at most three keys */
+        WW_GROW(v->ecand, v->cap_ecand, 3 * n + 1);
+    v->n_ek = 0;
+    for (size_t i = 0; i < n; i++) {
+        const ww_rx_entinfo_t *ei = &v->ei[i];
+        rx_ek_add(v, ei->canon_hash, (uint32_t)i);
+        if (ei->text_hash != ei->canon_hash)
+            rx_ek_add(v, ei->text_hash, (uint32_t)i);
+        if (ei->w_n > 0) {
+            rx_ek_add(v, v->w_hash[ei->w_off] ^ WW_RX_SALT_FIRST, (uint32_t)i);
+            rx_ek_add(v, v->w_hash[ei->w_off + ei->w_n - 1] ^ WW_RX_SALT_LAST, (uint32_t)i);
+        }
+    }
+    v->ek_ready = true;
+}
+
+/* Appends the entities filed under key to v->ecand (*n of them). */
+static void rx_ek_find(ww_rx_view_t *v, uint64_t key, size_t *n)
+{
+    size_t mask = v->ektab_cap - 1, slot = (size_t)key & mask;
+    for (; v->ektab[2 * slot] == v->ekstamp; slot = (slot + 1) & mask) {
+        uint32_t x = v->ektab[2 * slot + 1];
+        if (v->ek[x].key != key)
+            continue;
+        for (uint32_t e = x; e != UINT32_MAX; e = v->ek[e].next)
+            v->ecand[(*n)++] = v->ek[e].ent;
+        return;
+    }
+}
+
+/* The entities that may satisfy entity node n (which has a name), in
+ * v->ecand, ascending and distinct: a match needs the folded canonical or
+ * text to equal the name, or the name's first or last word to start or
+ * end the canonical. Returns how many. */
+static size_t rx_ent_cands(ww_rx_view_t *v, const ww_rx_node_t *n)
+{
+    if (!v->ek_ready)
+        rx_ek_build(v);
+    size_t c = 0;
+    rx_ek_find(v, n->name_hash, &c);
+    const ww_rx_term_t *nw = &n->name_words;
+    if (nw->n > 0) {
+        rx_ek_find(v, nw->hash[0] ^ WW_RX_SALT_FIRST, &c);
+        rx_ek_find(v, nw->hash[nw->n - 1] ^ WW_RX_SALT_LAST, &c);
+    }
+    uint32_t *a = v->ecand;
+    ww_rx_sort_u32(a, c);
+    size_t m = 0;
+    for (size_t i = 0; i < c; i++)
+        if (m == 0 || a[m - 1] != a[i])
+            a[m++] = a[i];
+    return m;
+}
+
 bool ww_rx_eval(const ww_rx_node_t *n, ww_rx_view_t *v)
 {
     int fields[2];
@@ -1552,6 +1661,13 @@ bool ww_rx_eval(const ww_rx_node_t *n, ww_rx_view_t *v)
         return false;
     }
     case WW_RX_ENTITY:
+        if (n->name_fold && v->ev->n_entities > 8) {
+            size_t c = rx_ent_cands(v, n);
+            for (size_t i = 0; i < c; i++)
+                if (rx_ent_match(v, n, v->ecand[i]))
+                    return true;
+            return false;
+        }
         for (size_t i = 0; i < v->ev->n_entities; i++)
             if (rx_ent_match(v, n, i))
                 return true;
@@ -1633,9 +1749,16 @@ void ww_rx_evidence(const ww_rx_node_t *n, ww_rx_view_t *v, ww_hit_t *hit)
          * (type, canonical), at its earliest mention with the largest count */
         const ww_event_t *ev = v->ev;
         size_t base = v->n_occ;
-        for (size_t i = 0; i < ev->n_entities; i++)
-            if (rx_ent_match(v, n, i))
-                rx_occ_push(v, (uint32_t)i);
+        if (n->name_fold && ev->n_entities > 8) {
+            size_t c = rx_ent_cands(v, n);
+            for (size_t i = 0; i < c; i++)
+                if (rx_ent_match(v, n, v->ecand[i]))
+                    rx_occ_push(v, v->ecand[i]);
+        } else {
+            for (size_t i = 0; i < ev->n_entities; i++)
+                if (rx_ent_match(v, n, i))
+                    rx_occ_push(v, (uint32_t)i);
+        }
         size_t m = v->n_occ - base;
         for (size_t a = 0; a < m; a++) {
             const ww_entity_t *ea = &ev->entities[v->occ[base + a]];

@@ -169,6 +169,14 @@ static inline bool ww_rx_filter_keep(const ww_rx_filter_t *f, const char *w, siz
     return maybe && ww_rx_filter_prefix(f, w, n, head8, padded);
 }
 
+/* Salts of a name's first and last word hashes (entity-name lookups). */
+#define WW_RX_SALT_FIRST 0x61C8864680B583EBULL
+#define WW_RX_SALT_LAST 0x85EBCA77C2B2AE63ULL
+
+/* Sorts a[0..n) ascending: insertion sort for the short lists the matcher
+ * sorts per event, qsort for long ones. */
+void ww_rx_sort_u32(uint32_t *a, size_t n);
+
 /* Deepest nesting of parentheses and NOTs an expression may have. */
 #define WW_RX_MAX_DEPTH 64
 /* Largest n accepted in NEAR/n. */
@@ -215,6 +223,7 @@ struct ww_rx_node {
     ww_ent_type_t type;    /* ENTITY: that type */
     char *name_fold;       /* ENTITY: case-folded name, NULL when none */
     size_t name_fold_len;  /* its length */
+    uint64_t name_hash;    /* ENTITY with name: ww_rx_word_hash of name_fold */
     ww_rx_term_t name_words; /* ENTITY with name: the name's folded words */
     ww_rx_node_t **kids;   /* AND/OR: >= 2 kids; NOT: 1 kid; owned */
     size_t n_kids;
@@ -316,6 +325,18 @@ typedef struct {
     ww_tokens_t tmp;                /* tokenizing entity names */
     uint32_t *wb;                   /* word starts and ends while tokenizing */
     size_t cap_wb;
+    /* per event, built on the first entity-name test: the entities filed
+     * under their folded canonical and text hashes and their first and last
+     * words (hash ^ WW_RX_SALT_FIRST / _LAST), chained per key */
+    bool ek_ready;
+    struct ww_rx_ekey { uint64_t key; uint32_t ent, next; } *ek;
+    size_t n_ek, cap_ek;
+    uint32_t *ektab;                /* per key slot: stamp, chain head (ek index); valid when the
+                                     * stamp is ekstamp */
+    size_t ektab_cap;               /* slots (power of two) */
+    uint32_t ekstamp;
+    uint32_t *ecand;                /* candidate entities of one name test */
+    size_t cap_ecand;
 } ww_rx_view_t;
 
 void ww_rx_view_init(ww_rx_view_t *v);

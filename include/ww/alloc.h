@@ -19,6 +19,12 @@ void ww_free(void *p);
 /* Grows *arr (of elements of size elem) so that it holds at least need
  * elements; *cap is updated. Doubling growth. */
 void ww_grow(void **arr, size_t *cap, size_t need, size_t elem);
-#define WW_GROW(arr, cap, need) ww_grow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+/* (the capacity test is inline: WW_GROW is on hot paths; `need` is
+ * evaluated twice, so it must have no side effects) */
+#define WW_GROW(arr, cap, need)                                                                   \
+    do {                                                                                          \
+        if ((size_t)(need) > (size_t)(cap))                                                       \
+            ww_grow((void **)&(arr), &(cap), (need), sizeof(*(arr)));                             \
+    } while (0)
 
 #endif
