@@ -515,21 +515,40 @@ static void rs_each_term_word(const ww_rx_node_t *n, void (*fn)(void *, const ww
     }
 }
 
-static void rs_count_word(void *ud, const ww_rx_term_t *t, uint32_t i, bool pfx)
+/* The filter key of word i of t (a prefix key when pfx). */
+static uint64_t rs_filter_key(const ww_rx_term_t *t, uint32_t i, bool pfx)
 {
-    (void)t, (void)i, (void)pfx;
-    (*(size_t *)ud)++;
+    if (!pfx)
+        return ww_rx_fkey(ww_rx_head8(t->w[i], t->len[i]), t->len[i]);
+    size_t len = t->len[i] > WW_RX_PFX_MAXLEN ? WW_RX_PFX_MAXLEN : t->len[i];
+    return ww_rx_fkey_prefix(ww_rx_head8(t->w[i], len), len);
+}
+
+typedef struct {
+    uint64_t *k;
+    size_t n, cap;
+} rs_u64s_t;
+
+static void rs_collect_key(void *ud, const ww_rx_term_t *t, uint32_t i, bool pfx)
+{
+    rs_u64s_t *ks = ud;
+    WW_GROW(ks->k, ks->cap, ks->n + 1);
+    ks->k[ks->n++] = rs_filter_key(t, i, pfx);
+}
+
+static int rs_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
 }
 
 static void rs_filter_word(void *ud, const ww_rx_term_t *t, uint32_t i, bool pfx)
 {
     ww_rx_filter_t *f = ud;
-    if (!pfx) {
-        ww_rx_filter_add(f, ww_rx_fkey(ww_rx_head8(t->w[i], t->len[i]), t->len[i]));
+    ww_rx_filter_add(f, rs_filter_key(t, i, pfx));
+    if (!pfx)
         return;
-    }
     size_t len = t->len[i] > WW_RX_PFX_MAXLEN ? WW_RX_PFX_MAXLEN : t->len[i];
-    ww_rx_filter_add(f, ww_rx_fkey_prefix(ww_rx_head8(t->w[i], len), len));
     f->pfx_lens |= 1ULL << len;
     if (len >= 3) {
         if (!f->pfx3)
@@ -586,15 +605,22 @@ static void rs_build_name_edge(ww_ruleset_t *rs)
         rs_edge_names(rs->trees[i], &rs->name_edge);
 }
 
-/* Builds rs->filter from every rule's terms: about 16 bits per term word
- * (two in one 64-bit word: a few percent of other words pass). */
+/* Builds rs->filter from every rule's terms: about 16 bits per distinct
+ * key (two in one 64-bit word: about 1.5% of other words pass), so that the
+ * filter of 10,000 rules stays in the L1 cache (16 KB for ~6,000 words). */
 static void rs_build_filter(ww_ruleset_t *rs)
 {
-    size_t words = 0;
+    rs_u64s_t ks = {0};
     for (size_t i = 0; i < rs->n; i++)
-        rs_each_term_word(rs->trees[i], rs_count_word, &words);
-    size_t n64 = 64;
-    while (n64 * 64 < words * 16 && n64 < (1u << 20))
+        rs_each_term_word(rs->trees[i], rs_collect_key, &ks);
+    if (ks.n > 1)
+        qsort(ks.k, ks.n, sizeof *ks.k, rs_cmp_u64);
+    size_t distinct = 0;
+    for (size_t i = 0; i < ks.n; i++)
+        distinct += i == 0 || ks.k[i] != ks.k[i - 1];
+    ww_free(ks.k);
+    size_t n64 = 16;
+    while (n64 * 64 < distinct * 16 && n64 < (1u << 20))
         n64 *= 2;
     rs->filter.bits = ww_calloc(n64, sizeof *rs->filter.bits);
     rs->filter.mask = n64 - 1;
