@@ -5,6 +5,7 @@
  * identity in ident.c. */
 #include "ww/event.h"
 
+#include "event_internal.h"
 #include "ww/alloc.h"
 
 #include <string.h>
@@ -83,10 +84,81 @@ ww_event_t *ww_event_new(void)
     return ev;
 }
 
+/* ---- the enrichment block ------------------------------------------------------------- */
+
+/* Size of the first chunk: holds the enrichment of a typical 5 KB article
+ * (70 entities) in one allocation. */
+#define WW_BLOCK_FIRST 4096
+
+void *ww_event_block_grow(ww_event_t *ev, size_t n)
+{
+    struct ww_event_block *b = ev->enrich_block;
+    size_t sz = b ? 2 * b->size : WW_BLOCK_FIRST;
+    if (sz < n)
+        sz = n;
+    struct ww_event_block *nb = ww_malloc(sizeof(*nb) + sz);
+    nb->next = b;
+    nb->size = sz;
+    nb->used = n; /* a new chunk's data is aligned for anything */
+    ev->enrich_block = nb;
+    return nb->data;
+}
+
+/* Frees every chunk of ev's block (the arrays and strings in it go too). */
+static void ww_event_block_free(ww_event_t *ev)
+{
+    struct ww_event_block *b = ev->enrich_block;
+    while (b) {
+        struct ww_event_block *next = b->next;
+        ww_free(b);
+        b = next;
+    }
+    ev->enrich_block = NULL;
+}
+
+void ww_event_own_enrichment(ww_event_t *ev)
+{
+    if (!ev || !ev->enrich_block)
+        return;
+    ww_entity_t *ents = ev->n_entities ? ww_malloc(ev->n_entities * sizeof(*ents)) : NULL;
+    for (size_t i = 0; i < ev->n_entities; i++) {
+        ents[i] = ev->entities[i];
+        ents[i].text = ww_strdup(ev->entities[i].text);
+        ents[i].canonical = ww_strdup(ev->entities[i].canonical);
+    }
+    ww_keyword_t *kws = ev->n_keywords ? ww_malloc(ev->n_keywords * sizeof(*kws)) : NULL;
+    for (size_t i = 0; i < ev->n_keywords; i++) {
+        kws[i] = ev->keywords[i];
+        kws[i].term = ww_strdup(ev->keywords[i].term);
+    }
+    ww_quote_t *qs = ev->n_quotes ? ww_malloc(ev->n_quotes * sizeof(*qs)) : NULL;
+    for (size_t i = 0; i < ev->n_quotes; i++) {
+        qs[i].speaker = ww_strdup(ev->quotes[i].speaker);
+        qs[i].text = ww_strdup(ev->quotes[i].text);
+    }
+    ww_event_block_free(ev);
+    ev->entities = ents;
+    ev->cap_entities = ev->n_entities;
+    ev->keywords = kws;
+    ev->cap_keywords = ev->n_keywords;
+    ev->quotes = qs;
+    ev->cap_quotes = ev->n_quotes;
+}
+
 void ww_event_clear_enrichment(ww_event_t *ev)
 {
     if (!ev)
         return;
+    if (ev->enrich_block) { /* the arrays and strings live in the block */
+        ww_event_block_free(ev);
+        ev->entities = NULL;
+        ev->keywords = NULL;
+        ev->quotes = NULL;
+        ev->n_entities = ev->cap_entities = 0;
+        ev->n_keywords = ev->cap_keywords = 0;
+        ev->n_quotes = ev->cap_quotes = 0;
+        return;
+    }
     for (size_t i = 0; i < ev->n_entities; i++) {
         ww_free(ev->entities[i].text);
         ww_free(ev->entities[i].canonical);
@@ -158,14 +230,21 @@ ww_event_t *ww_event_dup(const ww_event_t *ev)
 
 /* ---- enrichment --------------------------------------------------------------------- */
 
+/* The ww_event_add_* functions copy their arguments before they take the
+ * lists out of a block (ww_event_own_enrichment frees it), so an argument
+ * may be a string of the same event. */
+
 ww_entity_t *ww_event_add_entity(ww_event_t *ev, const char *text, const char *canonical,
                                  ww_ent_type_t type, ww_field_t field, uint32_t start,
                                  uint32_t end, uint32_t count)
 {
+    char *t = ww_strdup(text ? text : "");
+    char *c = ww_strdup(canonical ? canonical : t);
+    ww_event_own_enrichment(ev); /* arrays in a block cannot grow */
     WW_GROW(ev->entities, ev->cap_entities, ev->n_entities + 1);
     ww_entity_t *e = &ev->entities[ev->n_entities++];
-    e->text = ww_strdup(text ? text : "");
-    e->canonical = ww_strdup(canonical ? canonical : (text ? text : ""));
+    e->text = t;
+    e->canonical = c;
     e->type = type;
     e->field = field;
     e->start = start;
@@ -176,18 +255,23 @@ ww_entity_t *ww_event_add_entity(ww_event_t *ev, const char *text, const char *c
 
 void ww_event_add_keyword(ww_event_t *ev, const char *term, double score)
 {
+    char *t = ww_strdup(term ? term : "");
+    ww_event_own_enrichment(ev);
     WW_GROW(ev->keywords, ev->cap_keywords, ev->n_keywords + 1);
     ww_keyword_t *k = &ev->keywords[ev->n_keywords++];
-    k->term = ww_strdup(term ? term : "");
+    k->term = t;
     k->score = score;
 }
 
 void ww_event_add_quote(ww_event_t *ev, const char *speaker, const char *text)
 {
+    char *sp = ww_strdup(speaker ? speaker : "");
+    char *tx = ww_strdup(text ? text : "");
+    ww_event_own_enrichment(ev);
     WW_GROW(ev->quotes, ev->cap_quotes, ev->n_quotes + 1);
     ww_quote_t *q = &ev->quotes[ev->n_quotes++];
-    q->speaker = ww_strdup(speaker ? speaker : "");
-    q->text = ww_strdup(text ? text : "");
+    q->speaker = sp;
+    q->text = tx;
 }
 
 int64_t ww_event_time(const ww_event_t *ev)

@@ -150,6 +150,7 @@ bool ww_event_sanitize(ww_event_t *ev)
     rep |= ww_sanitize_str(&ev->lang);
     rep |= ww_sanitize_str(&ev->duplicate_of);
     rep |= ww_sanitize_str(&ev->story);
+    ww_event_own_enrichment(ev); /* strings in a decode block cannot be freed one by one */
     for (size_t i = 0; i < ev->n_entities; i++) {
         rep |= ww_sanitize_str(&ev->entities[i].text);
         rep |= ww_sanitize_str(&ev->entities[i].canonical);

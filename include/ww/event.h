@@ -86,6 +86,17 @@ typedef struct ww_event {
     size_t n_keywords, cap_keywords;
     ww_quote_t *quotes;
     size_t n_quotes, cap_quotes;
+
+    /* Internal (event.c, codec.c): NULL, or the block that holds the entity,
+     * keyword and quote arrays and all their strings, for an event decoded from
+     * a trusted batch (one allocation instead of one per string; an entity's
+     * canonical may then be the same string as its text). While it is set
+     * those arrays and strings must not be ww_free'd, realloc'd or replaced
+     * one by one: the ww_event_add_* functions and ww_event_own_enrichment copy
+     * them out first; ww_event_clear_enrichment and ww_event_destroy release
+     * the block. The top-level strings (id ... story) are always owned one by
+     * one. A zero-initialised event has none. */
+    struct ww_event_block *enrich_block;
 } ww_event_t;
 
 /* Caller owns the return value: an empty event (v = 1). */
@@ -102,6 +113,10 @@ void ww_event_add_keyword(ww_event_t *ev, const char *term, double score);
 void ww_event_add_quote(ww_event_t *ev, const char *speaker, const char *text);
 /* Frees entities, keywords and quotes (before re-extraction). */
 void ww_event_clear_enrichment(ww_event_t *ev);
+/* Gives every entity, keyword and quote string (and the three arrays) their own
+ * allocation, copying them out of ev->enrich_block, so that code may ww_free or
+ * replace them one by one. No-op for an event without the block. NULL-safe. */
+void ww_event_own_enrichment(ww_event_t *ev);
 
 /* Event time: published_at, else ingested_at. */
 int64_t ww_event_time(const ww_event_t *ev);
@@ -189,7 +204,13 @@ long ww_event_decode_batch(const char *buf, size_t len, const ww_limits_t *lim, 
                               * input ingest sanitised: no UTF-8 re-check, no
                               * per-event limit walk (structure and types are
                               * still checked; memory safety does not depend on it) */
-/* ww_event_decode_batch with flags (0: the same). */
+#define WW_DECODE_TREE 2u    /* testing and benchmarks: decode through msgpack-c's
+                              * object tree even when trusted (the reference the
+                              * direct trusted decoder must agree with) */
+/* ww_event_decode_batch with flags (0: the same). A trusted batch is decoded
+ * straight from the bytes in one pass (no msgpack-c object tree), each event's
+ * enrichment in one block (ww_event_t.enrich_block); a malformed batch is then
+ * classified by the reference path, so bad[] counts the same either way. */
 long ww_event_decode_batch_ex(const char *buf, size_t len, const ww_limits_t *lim, unsigned flags,
                               ww_event_t ***out, uint64_t bad[WW_BAD__COUNT]);
 

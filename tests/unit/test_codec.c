@@ -1,6 +1,8 @@
 /* test_codec.c - the event model (event.c) and its codecs (codec.c MessagePack,
  * json.c JSON): round trips, pack rules, intake equivalence, timestamps,
- * wrong types, hostile bytes, limits and batches. */
+ * wrong types, hostile bytes, limits and batches; the direct decoder of
+ * trusted batches against the msgpack-c tree path, and the lifetime of
+ * events whose enrichment lives in one block. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1116,6 +1118,447 @@ static void test_internal_compact(void **state)
     ww_event_destroy(&ev);
 }
 
+/* ---- the direct decoder of trusted batches and the enrichment block ---------------------- */
+
+/* Decodes buf[0..len) as a trusted batch both directly and through the
+ * reference tree path; asserts the same count, bad[] and events, and that
+ * the direct events keep their enrichment in a block. Returns the count. */
+static long assert_same_trusted(const char *buf, size_t len, const ww_limits_t *lim)
+{
+    ww_event_t **a = NULL, **b = NULL;
+    uint64_t bad_a[WW_BAD__COUNT] = {0}, bad_b[WW_BAD__COUNT] = {0};
+    long na = ww_event_decode_batch_ex(buf, len, lim, WW_DECODE_TRUSTED, &a, bad_a);
+    long nb = ww_event_decode_batch_ex(buf, len, lim, WW_DECODE_TRUSTED | WW_DECODE_TREE, &b, bad_b);
+    assert_int_equal(na, nb);
+    assert_memory_equal(bad_a, bad_b, sizeof bad_a);
+    for (long i = 0; i < na; i++) {
+        assert_events_equal(a[i], b[i], true);
+        assert_null(b[i]->enrich_block);
+        if (a[i]->n_entities || a[i]->n_keywords || a[i]->n_quotes)
+            assert_non_null(a[i]->enrich_block);
+        ww_event_destroy(&a[i]);
+        ww_event_destroy(&b[i]);
+    }
+    ww_free(a);
+    ww_free(b);
+    return na;
+}
+
+/* An event with n entities (both canonical forms), n/4 keywords and n/16
+ * quotes, one of them longer than the block's first chunk. */
+static ww_event_t *big_event(size_t n, unsigned seed)
+{
+    ww_event_t *ev = ww_event_new();
+    ev->title = ww_strdup("Harbour board meets");
+    size_t cap = 64 * n + 64, len = 0;
+    char *body = ww_malloc(cap);
+    body[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(body + len, cap - len, "Port%u board %zu. ", seed, i);
+    ev->body = body;
+    ev->seq = seed;
+    ww_event_compute_id(ev);
+    for (size_t i = 0; i < n; i++) {
+        char name[32], canon[48];
+        snprintf(name, sizeof name, "Port%u", seed);
+        snprintf(canon, sizeof canon, "Port%u Authority %zu", seed, i);
+        uint32_t s = (uint32_t)(strstr(body, name) - body);
+        ww_event_add_entity(ev, name, i % 2 ? canon : NULL, (ww_ent_type_t)(i % WW_ENT__COUNT),
+                            WW_FIELD_BODY, s, s + (uint32_t)strlen(name), (uint32_t)(i * 70000));
+    }
+    for (size_t i = 0; i < n / 4; i++) {
+        char term[32];
+        snprintf(term, sizeof term, "term %zu", i);
+        ww_event_add_keyword(ev, term, 1.0 / (double)(i + 1));
+    }
+    for (size_t i = 0; i < n / 16 + 1; i++)
+        ww_event_add_quote(ev, i % 2 ? "" : "Port Authority", "We meet today.");
+    char *long_text = ww_malloc(9000);
+    memset(long_text, 'q', 8999);
+    long_text[8999] = '\0';
+    ww_event_add_quote(ev, "Chair", long_text);
+    ww_free(long_text);
+    return ev;
+}
+
+/* Packs evs[0..n) as a batch into sb (cleared first). */
+static void pack_batch(msgpack_sbuffer *sb, ww_event_t **evs, size_t n)
+{
+    msgpack_sbuffer_clear(sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    ww_event_pack_batch(&pk, evs, n);
+}
+
+/* Batches of many large events: the block grows over several chunks, and
+ * every field comes out as the tree path gives it and as it went in. */
+static void test_trusted_many_entities(void **state)
+{
+    (void)state;
+    ww_event_t *evs[12];
+    for (size_t i = 0; i < 12; i++)
+        evs[i] = big_event(i == 0 ? 0 : i * 150, (unsigned)i + 1);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    pack_batch(&sb, evs, 12);
+    assert_int_equal(assert_same_trusted(sb.data, sb.size, NULL), 12);
+    ww_event_t **out = NULL;
+    assert_int_equal(ww_event_decode_batch_ex(sb.data, sb.size, NULL, WW_DECODE_TRUSTED, &out, NULL), 12);
+    for (size_t i = 0; i < 12; i++) {
+        assert_events_equal(evs[i], out[i], true);
+        assert_int_equal(out[i]->n_entities, i * 150);
+        /* canonical nil on the wire: the very same string as the text */
+        if (out[i]->n_entities)
+            assert_ptr_equal(out[i]->entities[0].canonical, out[i]->entities[0].text);
+        ww_event_destroy(&out[i]);
+    }
+    ww_free(out);
+    msgpack_sbuffer_destroy(&sb);
+    for (size_t i = 0; i < 12; i++)
+        ww_event_destroy(&evs[i]);
+}
+
+/* Events whose enrichment lives in a block: copied, extended (with their
+ * own strings as arguments), taken out of the block, freed string by string,
+ * sanitised, cleared and re-enriched - all without leaks or bad frees
+ * (ASan, valgrind). */
+static void test_trusted_block_lifetime(void **state)
+{
+    (void)state;
+    ww_event_t *src = big_event(40, 9);
+    /* trusted input is not UTF-8 checked: a broken byte survives decoding */
+    ww_free(src->entities[3].text);
+    src->entities[3].text = ww_strdup("Port\xff");
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    ww_event_t *list[1] = {src};
+    ww_event_t **out = NULL;
+    pack_batch(&sb, list, 1);
+
+    /* dup: a deep copy that owns every string */
+    assert_int_equal(ww_event_decode_batch_ex(sb.data, sb.size, NULL, WW_DECODE_TRUSTED, &out, NULL), 1);
+    ww_event_t *ev = out[0];
+    ww_free(out);
+    assert_non_null(ev->enrich_block);
+    assert_string_equal(ev->entities[3].text, "Port\xff");
+    ww_event_t *d = ww_event_dup(ev);
+    assert_null(d->enrich_block);
+    assert_events_equal(ev, d, true);
+    ww_event_destroy(&ev);
+    assert_events_equal(src, d, true); /* the copy outlives the block */
+    ww_event_destroy(&d);
+
+    /* add_*: arguments that are the event's own block strings */
+    assert_int_equal(ww_event_decode_batch_ex(sb.data, sb.size, NULL, WW_DECODE_TRUSTED, &out, NULL), 1);
+    ev = out[0];
+    ww_free(out);
+    size_t ne = ev->n_entities, nk = ev->n_keywords, nq = ev->n_quotes;
+    ww_event_add_entity(ev, ev->entities[1].text, ev->entities[1].canonical, WW_ENT_ORG, WW_FIELD_TITLE, 0, 7, 1);
+    assert_null(ev->enrich_block);
+    ww_event_add_keyword(ev, ev->keywords[0].term, 9.5);
+    ww_event_add_quote(ev, ev->quotes[0].speaker, ev->quotes[0].text);
+    assert_int_equal(ev->n_entities, ne + 1);
+    assert_int_equal(ev->n_keywords, nk + 1);
+    assert_int_equal(ev->n_quotes, nq + 1);
+    assert_string_equal(ev->entities[ne].text, src->entities[1].text);
+    assert_string_equal(ev->entities[ne].canonical, src->entities[1].canonical);
+    assert_string_equal(ev->keywords[nk].term, "term 0");
+    assert_string_equal(ev->quotes[nq].text, "We meet today.");
+    for (size_t i = 0; i < ne; i++) /* the earlier entries came along unchanged */
+        assert_string_equal(ev->entities[i].canonical, src->entities[i].canonical);
+    ww_event_destroy(&ev);
+
+    /* own_enrichment: then strings may be freed and replaced one by one */
+    assert_int_equal(ww_event_decode_batch_ex(sb.data, sb.size, NULL, WW_DECODE_TRUSTED, &out, NULL), 1);
+    ev = out[0];
+    ww_free(out);
+    ww_event_own_enrichment(ev);
+    assert_null(ev->enrich_block);
+    assert_events_equal(src, ev, true);
+    ww_free(ev->entities[0].canonical); /* was the same string as the text in the block */
+    ev->entities[0].canonical = ww_strdup("Replaced");
+    assert_string_equal(ev->entities[0].text, src->entities[0].text);
+    ww_free(ev->keywords[0].term);
+    ev->keywords[0].term = ww_strdup("replaced");
+    ww_event_own_enrichment(ev); /* no block: nothing to do */
+    ww_event_destroy(&ev);
+
+    /* sanitize repairs the broken entity text of a block event */
+    assert_int_equal(ww_event_decode_batch_ex(sb.data, sb.size, NULL, WW_DECODE_TRUSTED, &out, NULL), 1);
+    ev = out[0];
+    ww_free(out);
+    assert_true(ww_event_sanitize(ev));
+    assert_null(ev->enrich_block);
+    assert_string_equal(ev->entities[3].text, "Port\xef\xbf\xbd");
+    assert_true(valid_utf8(ev->entities[3].text));
+    ww_event_destroy(&ev);
+
+    /* clear (as the extractor does before re-extracting), then enrich again */
+    assert_int_equal(ww_event_decode_batch_ex(sb.data, sb.size, NULL, WW_DECODE_TRUSTED, &out, NULL), 1);
+    ev = out[0];
+    ww_free(out);
+    ww_event_clear_enrichment(ev);
+    assert_null(ev->enrich_block);
+    assert_int_equal(ev->n_entities + ev->n_keywords + ev->n_quotes, 0);
+    ww_event_add_entity(ev, "Harbour", NULL, WW_ENT_LOC, WW_FIELD_TITLE, 0, 7, 1);
+    assert_string_equal(ev->entities[0].canonical, "Harbour");
+    /* re-packed and decoded again: the same event */
+    list[0] = ev;
+    msgpack_sbuffer sb2;
+    msgpack_sbuffer_init(&sb2);
+    pack_batch(&sb2, list, 1);
+    assert_int_equal(ww_event_decode_batch_ex(sb2.data, sb2.size, NULL, WW_DECODE_TRUSTED, &out, NULL), 1);
+    assert_events_equal(ev, out[0], true);
+    ww_event_destroy(&out[0]);
+    ww_free(out);
+    ww_event_destroy(&ev);
+
+    /* a zero-initialised event has no block; clearing and destroying is fine */
+    ww_event_t stub = {0};
+    ww_event_clear_enrichment(&stub);
+    ww_event_own_enrichment(&stub);
+    ww_event_own_enrichment(NULL);
+    msgpack_sbuffer_destroy(&sb2);
+    msgpack_sbuffer_destroy(&sb);
+    ww_event_destroy(&src);
+}
+
+/* Writes the bytes of one msgpack header or value into sb. */
+static void raw(msgpack_sbuffer *sb, const char *bytes, size_t n)
+{
+    msgpack_sbuffer_write(sb, bytes, n);
+}
+
+/* Unusual but well-formed batches decode the same both ways: the public
+ * map form inside a batch, repeated keys, nil values, non-string keys,
+ * containers where scalars belong, elements that are not maps, a refused
+ * version, empty events, signed and float numbers, float32 scores, bin and
+ * ext values, embedded NULs, nesting at msgpack-c's limit and past it. */
+static void test_trusted_equivalence(void **state)
+{
+    (void)state;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    ww_event_t *fe = full_event();
+
+    /* 1: a mixed batch */
+    msgpack_pack_array(&pk, 8);
+    ww_event_pack(&pk, fe, false); /* public map form */
+    ww_event_pack(&pk, fe, true);
+    msgpack_pack_int(&pk, 5);      /* not a map */
+    msgpack_pack_array(&pk, 2);    /* not a map, nested */
+    msgpack_pack_array(&pk, 0);
+    msgpack_pack_map(&pk, 0);
+    msgpack_pack_map(&pk, 3); /* refused version, then keys that are not read */
+    pk_str(&pk, "v");
+    msgpack_pack_int(&pk, 2);
+    pk_str(&pk, "title");
+    pk_str(&pk, "x");
+    pk_str(&pk, "entities");
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_nil(&pk);
+    msgpack_pack_map(&pk, 2); /* empty: neither title nor body */
+    pk_str(&pk, "title");
+    pk_str(&pk, "");
+    pk_str(&pk, "body");
+    msgpack_pack_nil(&pk);
+    msgpack_pack_map(&pk, 12); /* repeated keys, odd types */
+    pk_str(&pk, "title");
+    pk_str(&pk, "first");
+    pk_str(&pk, "title");
+    pk_bin(&pk, "Zeta\0hidden Harbour", 19); /* a NUL ends the C string */
+    msgpack_pack_int(&pk, 7);                 /* a non-string key */
+    pk_str(&pk, "ignored");
+    msgpack_pack_array(&pk, 1); /* a container key */
+    pk_str(&pk, "title");
+    pk_str(&pk, "not this");
+    pk_str(&pk, "entities");
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_array(&pk, 7);
+    pk_str(&pk, "lost");
+    msgpack_pack_nil(&pk);
+    for (int i = 0; i < 5; i++)
+        msgpack_pack_int(&pk, 0);
+    pk_str(&pk, "entities"); /* the second list replaces the first */
+    msgpack_pack_array(&pk, 6);
+    msgpack_pack_array(&pk, 7); /* signed ints and a float as offsets */
+    pk_str(&pk, "Zeta");
+    pk_bin(&pk, "Zeta Corp", 9);
+    msgpack_pack_int8(&pk, 1);
+    msgpack_pack_int16(&pk, 0);
+    msgpack_pack_double(&pk, 0.0);
+    msgpack_pack_int64(&pk, 4);
+    msgpack_pack_uint64(&pk, 3);
+    msgpack_pack_array(&pk, 7); /* a nested container in a slot */
+    pk_str(&pk, "Zeta");
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_array(&pk, 0);
+    msgpack_pack_map(&pk, 1);
+    msgpack_pack_nil(&pk);
+    msgpack_pack_nil(&pk);
+    for (int i = 0; i < 5; i++)
+        msgpack_pack_int(&pk, 0);
+    msgpack_pack_map(&pk, 8); /* the map form, with a repeated text */
+    pk_str(&pk, "text");
+    pk_str(&pk, "Zet");
+    pk_str(&pk, "text");
+    pk_str(&pk, "Zeta");
+    pk_str(&pk, "type");
+    pk_str(&pk, "ORG");
+    pk_str(&pk, "field");
+    pk_str(&pk, "title");
+    pk_str(&pk, "start");
+    msgpack_pack_int(&pk, 0);
+    pk_str(&pk, "end");
+    msgpack_pack_float(&pk, 4.0f);
+    pk_str(&pk, "count");
+    msgpack_pack_int(&pk, 2);
+    msgpack_pack_array(&pk, 1);
+    pk_str(&pk, "nested key ignored");
+    msgpack_pack_int(&pk, 1);
+    pk_str(&pk, "not an entity"); /* a scalar element */
+    msgpack_pack_array(&pk, 7);   /* offsets past the title: dropped later */
+    pk_str(&pk, "Zeta");
+    msgpack_pack_nil(&pk);
+    msgpack_pack_int(&pk, 0);
+    msgpack_pack_int(&pk, 0);
+    msgpack_pack_int(&pk, 0);
+    msgpack_pack_uint32(&pk, 4000000000u);
+    msgpack_pack_int(&pk, 1);
+    msgpack_pack_array(&pk, 0); /* empty */
+    pk_str(&pk, "keywords");
+    msgpack_pack_array(&pk, 5);
+    msgpack_pack_array(&pk, 2);
+    pk_str(&pk, "f32");
+    msgpack_pack_float(&pk, 0.25f);
+    msgpack_pack_array(&pk, 2);
+    pk_str(&pk, "int");
+    msgpack_pack_int(&pk, -3);
+    msgpack_pack_array(&pk, 2);
+    pk_str(&pk, "inf");
+    msgpack_pack_double(&pk, 1.0 / 0.0);
+    msgpack_pack_map(&pk, 2);
+    pk_str(&pk, "term");
+    pk_str(&pk, "mapped");
+    pk_str(&pk, "score");
+    msgpack_pack_double(&pk, 0.5);
+    msgpack_pack_map(&pk, 1);
+    pk_str(&pk, "score");
+    msgpack_pack_double(&pk, 0.5);
+    pk_str(&pk, "quotes");
+    msgpack_pack_array(&pk, 4);
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_nil(&pk);
+    pk_str(&pk, "unknown speaker");
+    msgpack_pack_map(&pk, 1);
+    pk_str(&pk, "text");
+    pk_str(&pk, "map, no speaker");
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_int(&pk, 1);
+    pk_str(&pk, "bad speaker");
+    msgpack_pack_array(&pk, 3);
+    pk_str(&pk, "a");
+    pk_str(&pk, "b");
+    pk_str(&pk, "c");
+    pk_str(&pk, "published_at");
+    pk_str(&pk, "2024-03-05T10:00:00+01:00");
+    pk_str(&pk, "replay");
+    msgpack_pack_int(&pk, 1); /* not a bool: dropped */
+    pk_str(&pk, "seq");
+    msgpack_pack_double(&pk, 12.0);
+    pk_str(&pk, "ext");
+    raw(&sb, "\xd5\x01\xaa\xbb", 4); /* fixext 2 */
+    msgpack_pack_map(&pk, 2); /* deep nesting under an unknown key: 30 levels (total 32) */
+    pk_str(&pk, "title");
+    pk_str(&pk, "Deep");
+    pk_str(&pk, "deep");
+    for (int i = 0; i < 29; i++)
+        msgpack_pack_array(&pk, 1);
+    msgpack_pack_array(&pk, 0);
+    assert_int_equal(assert_same_trusted(sb.data, sb.size, NULL), 4);
+    ww_event_t **out = NULL;
+    uint64_t bad[WW_BAD__COUNT] = {0};
+    assert_int_equal(ww_event_decode_batch_ex(sb.data, sb.size, NULL, WW_DECODE_TRUSTED, &out, bad), 4);
+    assert_int_equal(bad[WW_BAD_NOT_MAP], 2);
+    assert_int_equal(bad[WW_BAD_VERSION], 1);
+    assert_int_equal(bad[WW_BAD_EMPTY], 1);
+    ww_event_t *z = out[2];
+    assert_string_equal(z->title, "Zeta");
+    assert_int_equal(z->n_entities, 2);
+    assert_string_equal(z->entities[0].canonical, "Zeta Corp");
+    assert_int_equal(z->entities[0].type, WW_ENT_ORG);
+    assert_int_equal(z->entities[1].count, 2);
+    assert_int_equal(z->n_keywords, 3);
+    assert_true(z->keywords[0].score == 0.25);
+    assert_int_equal(z->n_quotes, 2);
+    assert_string_equal(z->quotes[0].speaker, "");
+    assert_true(z->seq == 12);
+    assert_false(z->replay);
+    for (int i = 0; i < 4; i++)
+        ww_event_destroy(&out[i]);
+    ww_free(out);
+
+    /* 2: every prefix (truncated) and every one-byte change of a batch */
+    ww_event_t *two[2] = {fe, fe};
+    msgpack_sbuffer_clear(&sb);
+    ww_event_pack_batch(&pk, two, 2);
+    char *copy = ww_malloc(sb.size);
+    for (size_t n = 0; n < sb.size; n++)
+        assert_int_equal(assert_same_trusted(sb.data, n, NULL), -1);
+    static const unsigned char subst[] = {0x00, 0x7f, 0x80, 0x9f, 0xc0, 0xc1, 0xc3, 0xca, 0xcb, 0xcf,
+                                          0xd3, 0xd9, 0xdb, 0xdc, 0xdf, 0xe0, 0xff};
+    size_t ok = 0;
+    for (size_t i = 0; i < sb.size; i++) {
+        for (size_t k = 0; k < sizeof subst; k++) {
+            memcpy(copy, sb.data, sb.size);
+            copy[i] = (char)subst[k];
+            ok += assert_same_trusted(copy, sb.size, NULL) >= 0;
+        }
+    }
+    assert_true(ok > 0);
+    ww_free(copy);
+
+    /* 3: batch-level refusals are classified as before */
+    ww_limits_t lim;
+    ww_limits_default(&lim);
+    lim.max_elements = 1;
+    assert_int_equal(assert_same_trusted(sb.data, sb.size, &lim), -1); /* 2 events > 1 */
+    msgpack_sbuffer_clear(&sb);
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_map(&pk, 2);
+    pk_str(&pk, "title");
+    pk_str(&pk, "Too deep");
+    pk_str(&pk, "deep");
+    for (int i = 0; i < 30; i++) /* levels 3..32 */
+        msgpack_pack_array(&pk, 1);
+    msgpack_pack_array(&pk, 0); /* level 33 */
+    memset(bad, 0, sizeof bad);
+    assert_int_equal(ww_event_decode_batch_ex(sb.data, sb.size, NULL, WW_DECODE_TRUSTED, &out, bad), -1);
+    assert_int_equal(bad[WW_BAD_LIMIT], 1);
+    assert_int_equal(assert_same_trusted(sb.data, sb.size, NULL), -1);
+    msgpack_sbuffer_clear(&sb);
+    raw(&sb, "\xdd\x00\x01\x00\x00\xc0", 6); /* claims 65536 events in 1 byte */
+    memset(bad, 0, sizeof bad);
+    assert_int_equal(ww_event_decode_batch_ex(sb.data, sb.size, NULL, WW_DECODE_TRUSTED, &out, bad), -1);
+    assert_int_equal(bad[WW_BAD_MSGPACK], 1);
+    msgpack_sbuffer_clear(&sb);
+    ww_event_t *one[1] = {fe};
+    ww_event_pack_batch(&pk, one, 1);
+    raw(&sb, "\xc0", 1); /* trailing byte */
+    assert_int_equal(assert_same_trusted(sb.data, sb.size, NULL), -1);
+    msgpack_sbuffer_clear(&sb);
+    ww_event_pack(&pk, fe, true); /* a map, not a batch */
+    memset(bad, 0, sizeof bad);
+    assert_int_equal(ww_event_decode_batch_ex(sb.data, sb.size, NULL, WW_DECODE_TRUSTED, &out, bad), -1);
+    assert_int_equal(bad[WW_BAD_NOT_MAP], 1);
+
+    msgpack_sbuffer_destroy(&sb);
+    ww_event_destroy(&fe);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1136,6 +1579,9 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_batch),
         cmocka_unit_test(test_internal_compact),
+        cmocka_unit_test(test_trusted_many_entities),
+        cmocka_unit_test(test_trusted_block_lifetime),
+        cmocka_unit_test(test_trusted_equivalence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
