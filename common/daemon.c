@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,6 +230,13 @@ int ww_daemon_start(ww_daemon_t *d, int argc, char **argv)
     static char prog[64];
     snprintf(prog, sizeof prog, "wirewatch-%s", d->name);
     ww_log_set_program(prog);
+    /* a daemon frees and reallocates about the same memory for every batch:
+     * keep freed memory (up to 64 MiB) instead of returning it to the kernel
+     * and faulting it in again (measured: ~130k page faults/s at 64-event
+     * batches in the alert worker's decode) */
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_TOP_PAD, 16 << 20);
+    mallopt(M_MMAP_THRESHOLD, 16 << 20);
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
