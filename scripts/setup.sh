@@ -9,8 +9,13 @@ PKGS=(
   libhyperscan-dev libyaml-dev libjansson-dev libcurl4-openssl-dev libxml2-dev
   libutf8proc-dev libcmocka-dev libsystemd-dev libmicrohttpd-dev libxxhash-dev
   iso-codes clang libclang-rt-14-dev valgrind iproute2 tzdata unicode-cldr-core miscfiles libtext-names-perl wordnet-base
-  chromium chromium-driver nodejs npm
+  chromium
 )
+# the browser test drives chromium with playwright-core (npm): Node.js and npm
+# from Debian unless the machine already has them (another nodejs package,
+# e.g. one that bundles npm, conflicts with Debian's npm)
+command -v node >/dev/null || PKGS+=(nodejs)
+command -v npm >/dev/null || PKGS+=(npm)
 
 missing=()
 for p in "${PKGS[@]}"; do
