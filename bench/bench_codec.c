@@ -25,7 +25,6 @@
  *                    [--only public|trusted|untrusted|batch|unpack]
  * --only runs one loop (for a profiler; --toggle-collect=measure counts the
  * decoding and destruction of iters + 50 warm-up messages). */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +33,6 @@
 #include "wwtest.h"
 #include "ww/alloc.h"
 #include "ww/event.h"
-#include "ww/extract.h"
 
 /* CPU time of this thread (the machine is shared). */
 static double cpu_s(void)
@@ -62,97 +60,7 @@ typedef struct {
 /* Prepares n events of about `size` bytes (see the top of the file). */
 static ww_event_t **make_events(size_t n, size_t size, bool *real)
 {
-    const char *data = wwt_shared_data();
-    char **bodies = NULL, **titles = NULL;
-    size_t na = 0, cap = 0;
-    if (data) {
-        char path[1200];
-        snprintf(path, sizeof path, "%s/news/reuters21578.jsonl", data);
-        FILE *f = fopen(path, "r");
-        char *line = NULL;
-        size_t lcap = 0;
-        while (f && getline(&line, &lcap, f) > 0 && na < 4 * n + 100) {
-            json_t *j = json_loads(line, 0, NULL);
-            if (!j)
-                continue;
-            const char *b = json_string_value(json_object_get(j, "body"));
-            const char *t = json_string_value(json_object_get(j, "title"));
-            if (b && *b) {
-                WW_GROW(bodies, cap, na + 1);
-                titles = ww_realloc(titles, cap * sizeof *titles);
-                bodies[na] = ww_strdup(b);
-                titles[na] = ww_strdup(t ? t : "");
-                na++;
-            }
-            json_decref(j);
-        }
-        free(line);
-        if (f)
-            fclose(f);
-    }
-    *real = na > 0;
-    char err[512];
-    ww_extractor_t *x = ww_extractor_new(NULL, NULL, err, sizeof err);
-    if (!x)
-        fprintf(stderr, "note: extractor unavailable (%s): events carry no entities\n", err);
-    ww_extract_scratch_t *xs = ww_extract_scratch_new();
-    ww_event_t **evs = ww_calloc(n, sizeof *evs);
-    unsigned seed = 7;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        ww_event_t *ev = ww_event_new();
-        char *body = NULL;
-        size_t blen = 0;
-        while (blen < size) {
-            char gen[2048];
-            const char *t;
-            if (na) {
-                t = bodies[k % na];
-                if (!ev->title)
-                    ev->title = ww_strdup(titles[k % na]);
-                k++;
-            } else {
-                size_t gl = 0;
-                for (int w = 0; w < 150; w++)
-                    gl += (size_t)snprintf(gen + gl, sizeof gen - gl, "%s ",
-                                           WORDS[rand_r(&seed) % N_WORDS]);
-                t = gen;
-            }
-            size_t tl = strlen(t);
-            body = ww_realloc(body, blen + tl + 2);
-            memcpy(body + blen, t, tl);
-            blen += tl;
-            body[blen++] = '\n';
-            body[blen] = '\0';
-        }
-        if (!ev->title)
-            ev->title = ww_strdup("Generated article");
-        if (blen > size) { /* cut to ~size bytes at a space */
-            size_t cut = size;
-            while (cut > size / 2 && body[cut] != ' ' && body[cut] != '\n')
-                cut--;
-            body[cut] = '\0';
-        }
-        ev->body = body;
-        ev->source = ww_strdup("https://news.example.com/feed");
-        ev->lang = ww_strdup("en");
-        ev->published_at = 1700000000000LL + (int64_t)i * 1000;
-        ev->ingested_at = ev->published_at + 500;
-        ev->seq = i + 1;
-        ww_event_compute_id(ev);
-        if (x)
-            ww_extract_event(x, xs, ev);
-        evs[i] = ev;
-    }
-    ww_extract_scratch_destroy(&xs);
-    ww_extractor_destroy(&x);
-    for (size_t i = 0; i < na; i++) {
-        ww_free(bodies[i]);
-        ww_free(titles[i]);
-    }
-    ww_free(bodies);
-    ww_free(titles);
-    return evs;
+    return wwt_news_events(n, size, WORDS, N_WORDS, 7, 4 * n + 100, real);
 }
 
 /* Packs evs[0..n) as one batch (internal) or evs[0] as one public map. */

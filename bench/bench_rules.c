@@ -35,7 +35,6 @@
  * writes the generated rules to PATH.N.yaml.
  *
  * Usage: bench_rules [--rules N[,N...]] [--events E] [--seconds S] [--size BYTES] */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +43,6 @@
 #include "wwtest.h"
 #include "ww/alloc.h"
 #include "ww/event.h"
-#include "ww/extract.h"
 #include "../common/rules_internal.h"
 #include "ww/rules.h"
 #include "ww/text.h"
@@ -266,94 +264,7 @@ static char *gen_rules(size_t n, lits_t *lits, size_t *len_out)
 
 static ww_event_t **load_events(size_t n, size_t size, bool *real)
 {
-    const char *data = wwt_shared_data();
-    char path[1200];
-    char **bodies = NULL, **titles = NULL;
-    size_t na = 0, cap = 0;
-    if (data) {
-        snprintf(path, sizeof path, "%s/news/reuters21578.jsonl", data);
-        FILE *f = fopen(path, "r");
-        char *line = NULL;
-        size_t lcap = 0;
-        while (f && getline(&line, &lcap, f) > 0) {
-            json_t *j = json_loads(line, 0, NULL);
-            if (!j)
-                continue;
-            const char *b = json_string_value(json_object_get(j, "body"));
-            const char *t = json_string_value(json_object_get(j, "title"));
-            if (b && *b) {
-                WW_GROW(bodies, cap, na + 1);
-                titles = ww_realloc(titles, cap * sizeof *titles);
-                bodies[na] = ww_strdup(b);
-                titles[na] = ww_strdup(t ? t : "");
-                na++;
-            }
-            json_decref(j);
-        }
-        free(line);
-        if (f)
-            fclose(f);
-    }
-    *real = na > 0;
-    char err[512];
-    ww_extractor_t *x = ww_extractor_new(NULL, NULL, err, sizeof err);
-    if (!x)
-        fprintf(stderr, "note: extractor unavailable (%s): events carry no entities\n", err);
-    ww_extract_scratch_t *xs = ww_extract_scratch_new();
-    ww_event_t **evs = ww_calloc(n, sizeof *evs);
-    unsigned seed = 99;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        ww_event_t *ev = ww_event_new();
-        char *body = NULL;
-        size_t blen = 0;
-        while (blen < size) {
-            char gen[2048];
-            const char *t;
-            if (na) {
-                t = bodies[k % na];
-                if (!ev->title)
-                    ev->title = ww_strdup(titles[k % na]);
-                k++;
-            } else {
-                size_t gl = 0;
-                for (int w = 0; w < 150; w++)
-                    gl += (size_t)snprintf(gen + gl, sizeof gen - gl, "%s ", TOPIC[rand_r(&seed) % N_TOPIC]);
-                t = gen;
-            }
-            size_t tl = strlen(t);
-            body = ww_realloc(body, blen + tl + 2);
-            memcpy(body + blen, t, tl);
-            blen += tl;
-            body[blen++] = '\n';
-            body[blen] = '\0';
-        }
-        if (!ev->title)
-            ev->title = ww_strdup("Generated article");
-        if (blen > size) { /* cut to ~size bytes at a space */
-            size_t cut = size;
-            while (cut > size / 2 && body[cut] != ' ' && body[cut] != '\n')
-                cut--;
-            body[cut] = '\0';
-        }
-        ev->body = body;
-        ev->source = ww_strdup("https://news.example.com/feed");
-        ev->lang = ww_strdup("en");
-        ev->published_at = 1700000000000LL + (int64_t)i * 1000;
-        ww_event_compute_id(ev);
-        if (x)
-            ww_extract_event(x, xs, ev);
-        evs[i] = ev;
-    }
-    ww_extract_scratch_destroy(&xs);
-    ww_extractor_destroy(&x);
-    for (size_t i = 0; i < na; i++) {
-        ww_free(bodies[i]);
-        ww_free(titles[i]);
-    }
-    ww_free(bodies);
-    ww_free(titles);
-    return evs;
+    return wwt_news_events(n, size, TOPIC, N_TOPIC, 99, 0, real);
 }
 
 /* ---- Hyperscan (linked when libhyperscan-dev is installed) --------------------------- */

@@ -164,6 +164,31 @@ static void test_publish_subscribe_since_resume(void **state)
     ww_free(badl);
 }
 
+/* Puts a volcano alert straight into the history stream, never publishing
+ * it live (what a subscriber sees when the PUB socket dropped it). */
+static void stream_only_alert(const char *id, const char *event_id, const char *title)
+{
+    ww_alert_t a = {0};
+    a.id = (char *)id;
+    a.rule = "volcano";
+    a.channel = "disasters.volcano";
+    a.severity = "high";
+    a.event.id = (char *)event_id;
+    a.event.title = (char *)title;
+    a.event.url = "";
+    a.event.source = "test";
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    ww_alert_pack(&pk, &a);
+    redisReply *r = wwt_redis_cmd(&P.redis, "XADD t:alerts * channel disasters.volcano alert %b", sb.data, sb.size);
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    freeReplyObject(r);
+    msgpack_sbuffer_destroy(&sb);
+}
+
 /* A live alert lost on the way (PUB drops it) is recovered from the history:
  * an alert is put straight into the stream, never published live; the next
  * live alert reveals the gap and the subscriber shows the lost one first. */
@@ -175,25 +200,7 @@ static void test_subscribe_fills_live_gaps(void **state)
                           "-c", P.config, NULL};
     pid_t sub = wwt_spawn_io("wirewatch", args, out_path, P.log);
     wwt_sleep_ms(1500);
-    ww_alert_t lost = {0};
-    lost.id = "0123456789abcdef0123456789abcdef";
-    lost.rule = "volcano";
-    lost.channel = "disasters.volcano";
-    lost.severity = "high";
-    lost.event.id = "feedfeedfeedfeedfeedfeedfeedfeed";
-    lost.event.title = "Lost on the way";
-    lost.event.url = "";
-    lost.event.source = "test";
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    ww_alert_pack(&pk, &lost);
-    redisReply *r = wwt_redis_cmd(&P.redis, "XADD t:alerts * channel disasters.volcano alert %b", sb.data, sb.size);
-    assert_non_null(r);
-    assert_int_equal(r->type, REDIS_REPLY_STRING);
-    freeReplyObject(r);
-    msgpack_sbuffer_destroy(&sb);
+    stream_only_alert("0123456789abcdef0123456789abcdef", "feedfeedfeedfeedfeedfeedfeedfeed", "Lost on the way");
     char *jsonl = wwt_write_file(P.dir, "gap.jsonl",
                                  "{\"title\":\"Volcano alert raised again\",\"body\":\"Ash.\",\"url\":\"https://x.example/gap\"}\n");
     const char *pub_args[] = {"publish", jsonl, "-c", P.config, NULL};
@@ -223,24 +230,8 @@ static void test_live_subscriber_reads_missed_alerts(void **state)
                           "-c", P.config, NULL};
     pid_t sub = wwt_spawn_io("wirewatch", args, out_path, P.log);
     wwt_sleep_ms(1000);
-    ww_alert_t lost = {0};
-    lost.id = "abcdefabcdefabcdefabcdefabcdef01";
-    lost.rule = "volcano";
-    lost.channel = "disasters.volcano";
-    lost.severity = "high";
-    lost.event.id = "beefbeefbeefbeefbeefbeefbeefbeef";
-    lost.event.title = "Never delivered live";
-    lost.event.url = "";
-    lost.event.source = "test";
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    ww_alert_pack(&pk, &lost);
-    redisReply *r = wwt_redis_cmd(&P.redis, "XADD t:alerts * channel disasters.volcano alert %b", sb.data, sb.size);
-    assert_non_null(r);
-    freeReplyObject(r);
-    msgpack_sbuffer_destroy(&sb);
+    const char *lost_id = "abcdefabcdefabcdefabcdefabcdef01";
+    stream_only_alert(lost_id, "beefbeefbeefbeefbeefbeefbeefbeef", "Never delivered live");
     int64_t t0 = ww_mono_ms();
     int st;
     assert_int_equal(waitpid(sub, &st, 0), sub);
@@ -248,7 +239,7 @@ static void test_live_subscriber_reads_missed_alerts(void **state)
     assert_true(ww_mono_ms() - t0 < 10000); /* found, not timed out */
     char *out = wwt_read_file(out_path);
     assert_non_null(strstr(out, "Never delivered live"));
-    assert_non_null(strstr(out, lost.id));
+    assert_non_null(strstr(out, lost_id));
     ww_free(out);
     ww_free(out_path);
 }

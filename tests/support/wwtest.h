@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "ww/event.h"
+
 typedef struct {
     pid_t pid;
     bool persistent; /* append-only file on */
@@ -87,6 +89,15 @@ struct redisReply *wwt_redis_cmd(const wwt_redis_t *r, const char *fmt, ...);
 /* Directory of the shared real data (../shared/data) when present, else NULL.
  * Borrowed (static). */
 const char *wwt_shared_data(void);
+
+/* n events of about `size` bytes for benchmarks: Reuters articles from
+ * ../shared/data (at most max_articles of them, 0: all) concatenated, else
+ * text generated from words[0..n_words) with rand_r(seed); every event
+ * enriched by the bundled extractor (entities, keywords, quotes), with
+ * source, lang, event times 1 s apart, seq and id. *real says whether real
+ * articles were used. Caller owns the events and the array. */
+ww_event_t **wwt_news_events(size_t n, size_t size, const char *const *words, size_t n_words, unsigned seed,
+                             size_t max_articles, bool *real);
 
 /* Milliseconds since an arbitrary epoch (monotonic) and sleeping. */
 long wwt_ms(void);
