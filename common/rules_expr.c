@@ -950,10 +950,35 @@ static uint32_t rx_tokenize_ascii(const char *s, size_t len, ww_tokens_t *out, u
     memset(fold + len, 0, 9);
     ww_token_t *const toks = out->toks;
     size_t n = 0;
+    /* the filter's fields in locals, and a mask per word length: this loop
+     * runs once per word of every event */
+    static const uint64_t head_mask[9] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFFULL, 0xFFFFFFFFFFULL,
+                                          0xFFFFFFFFFFFFULL, 0xFFFFFFFFFFFFFFULL, ~0ULL};
+    const uint64_t *const fbits = flt ? flt->bits : NULL, *const fp3 = flt ? flt->pfx3 : NULL;
+    const bool fps = flt && flt->pfx_start;
+    const size_t fmask = flt ? flt->mask : 0;
     for (size_t k = 0; k < ns; k++) {
         uint32_t ws = S[k], wl = E[k] - ws;
-        if (flt && !ww_rx_filter_keep(flt, fold + ws, wl, ww_rx_head8_padded(fold + ws, wl), true))
-            continue;
+        if (fbits) {
+            uint64_t w8;
+            memcpy(&w8, fold + ws, 8);
+            uint64_t head = w8 & head_mask[wl < 8 ? wl : 8];
+            uint64_t key = ww_rx_fkey(head, wl);
+            uint64_t want = 1ULL << (key >> 58) | 1ULL << ((key >> 52) & 63);
+            if ((fbits[(size_t)(key >> 32) & fmask] & want) != want) {
+                bool maybe = false;
+                if (fp3 && wl >= 3) {
+                    unsigned bit = ww_rx_pfx3_bit(head);
+                    maybe = (fp3[bit >> 6] >> (bit & 63)) & 1;
+                }
+                if (!maybe && fps) {
+                    unsigned bit = (unsigned)(head & 0xFF) << 8 | (wl >= 2 ? (unsigned)(head >> 8 & 0xFF) : 0);
+                    maybe = (flt->pfx_start[bit >> 6] >> (bit & 63)) & 1;
+                }
+                if (!maybe || !ww_rx_filter_prefix(flt, fold + ws, wl, head, true))
+                    continue;
+            }
+        }
         uint64_t h = ww_rx_word_hash_padded(fold + ws, wl);
         ww_token_t *tk = &toks[n];
         tk->start = ws;
