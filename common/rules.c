@@ -1671,10 +1671,6 @@ static void rs_cand_entity(const ww_ruleset_t *rs, ww_rules_scratch_t *s, size_t
     rs_cand_table(rs, s, &rs->names, ei->canon_hash);
     if (ei->w_n == 0)
         return;
-    size_t need = 1;
-    for (uint32_t k = 0; k < ei->w_n; k++)
-        need += v->w_len[ei->w_off + k] + 1;
-    WW_GROW(s->nbuf, s->nbuf_cap, need);
     const uint64_t *wh = v->w_hash + ei->w_off;
     const ww_rx_filter_t *edge = &rs->name_edge;
     for (int side = 0; side < 2; side++) {
@@ -1688,7 +1684,10 @@ static void rs_cand_entity(const ww_ruleset_t *rs, ww_rules_scratch_t *s, size_t
             if (side == 0 ? !ww_rx_filter_has(edge, wh[k - 1] ^ RS_SALT_LAST)
                           : !ww_rx_filter_has(edge, wh[ei->w_n - k] ^ RS_SALT_FIRST))
                 continue;
-            size_t len = 0;
+            size_t len = 0, need = 1;
+            for (uint32_t j = 0; j < k; j++)
+                need += v->w_len[first + j] + 1;
+            WW_GROW(s->nbuf, s->nbuf_cap, need);
             for (uint32_t j = 0; j < k; j++) {
                 uint32_t w = first + j;
                 if (j)
