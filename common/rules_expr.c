@@ -895,8 +895,10 @@ bool ww_rx_filter_prefix(const ww_rx_filter_t *f, const char *w, size_t n, uint6
  * Then each word is hashed and, with flt, only the words it keeps are
  * stored (pos, room for len / 2 + 1 entries or NULL, gets their word
  * numbers). Returns the number of words in the text. */
-static uint32_t rx_tokenize_ascii(const char *s, size_t len, ww_tokens_t *out, uint32_t *pos,
-                                  const ww_rx_filter_t *flt, uint32_t *wb)
+static inline __attribute__((always_inline)) uint32_t rx_tokenize_ascii_impl(const char *s, size_t len,
+                                                                            ww_tokens_t *out, uint32_t *pos,
+                                                                            const ww_rx_filter_t *flt,
+                                                                            uint32_t *wb)
 {
     size_t max_tok = len / 2 + 1;
     if (out->cap < max_tok)
@@ -994,6 +996,45 @@ static uint32_t rx_tokenize_ascii(const char *s, size_t len, ww_tokens_t *out, u
     out->n = n;
     out->fold_len = len + 1;
     return (uint32_t)ns;
+}
+
+static uint32_t rx_tokenize_ascii_base(const char *s, size_t len, ww_tokens_t *out, uint32_t *pos,
+                                       const ww_rx_filter_t *flt, uint32_t *wb)
+{
+    return rx_tokenize_ascii_impl(s, len, out, pos, flt, wb);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define RX_HAVE_BMI2_CLONE 1
+/* The same code compiled for CPUs with AVX2 and BMI2 (variable shifts and
+ * bit extraction without flag dependencies: the per-word loop's filter
+ * test), chosen at run time. */
+__attribute__((target("avx2,bmi,bmi2"))) static uint32_t rx_tokenize_ascii_bmi2(const char *s, size_t len,
+                                                                                 ww_tokens_t *out,
+                                                                                 uint32_t *pos,
+                                                                                 const ww_rx_filter_t *flt,
+                                                                                 uint32_t *wb)
+{
+    return rx_tokenize_ascii_impl(s, len, out, pos, flt, wb);
+}
+#endif
+
+static uint32_t rx_tokenize_ascii(const char *s, size_t len, ww_tokens_t *out, uint32_t *pos,
+                                  const ww_rx_filter_t *flt, uint32_t *wb)
+{
+#ifdef RX_HAVE_BMI2_CLONE
+    static int have = -1; /* -1: not asked yet; written once, same value by any thread */
+    int h = __atomic_load_n(&have, __ATOMIC_RELAXED);
+    if (h < 0) {
+        __builtin_cpu_init();
+        const char *base = getenv("WW_MATCHER_BASELINE"); /* tests run both builds of the loop */
+        h = (!base || !*base) && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2");
+        __atomic_store_n(&have, h, __ATOMIC_RELAXED);
+    }
+    if (h)
+        return rx_tokenize_ascii_bmi2(s, len, out, pos, flt, wb);
+#endif
+    return rx_tokenize_ascii_base(s, len, out, pos, flt, wb);
 }
 
 /* Tokenizes field f (keeping the words flt keeps, all without one) and
