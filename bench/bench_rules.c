@@ -405,6 +405,10 @@ static void run(size_t n_rules, ww_event_t **evs, size_t n_ev, double seconds, r
     ww_limits_t lim;
     ww_limits_default(&lim);
     do {
+        /* each pass meets the events as new ones: the matcher's entity-name
+         * cache starts empty (otherwise the second pass would find every
+         * name of these events cached, which a live stream never does) */
+        ww_rules_scratch_forget_names(s);
         double c0 = cpu_s();
         for (size_t i = 0; i < n_ev; i++) {
             double a = now_s();

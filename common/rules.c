@@ -229,6 +229,16 @@ const ww_rx_node_t *ww_rules_tree(const ww_ruleset_t *rs, size_t i)
     return i < rs->n ? rs->trees[i] : NULL;
 }
 
+void ww_rules_scratch_forget_names(ww_rules_scratch_t *s)
+{
+    ww_rx_view_t *v = &s->view;
+    v->n_names = 0;
+    v->pool_len = 0;
+    v->w_n = 0;
+    if (v->etab)
+        memset(v->etab, 0, v->etab_cap * sizeof *v->etab);
+}
+
 const ww_rx_filter_t *ww_rules_filter(const ww_ruleset_t *rs)
 {
     return &rs->filter;

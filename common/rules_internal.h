@@ -373,6 +373,9 @@ size_t ww_rules_eval_brute(const ww_ruleset_t *rs, const ww_event_t *ev, ww_rule
                            ww_hits_t *out);
 /* The parsed tree of rule i (borrowed). */
 const ww_rx_node_t *ww_rules_tree(const ww_ruleset_t *rs, size_t i);
+/* Empties the entity-name cache of a scratch (benchmarks: every pass over
+ * the same events starts as a stream of new events would). */
+void ww_rules_scratch_forget_names(ww_rules_scratch_t *s);
 /* The word filter of a rule set (borrowed). */
 const ww_rx_filter_t *ww_rules_filter(const ww_ruleset_t *rs);
 /* How many rules the index cannot skip (evaluated for every event). */
