@@ -830,8 +830,6 @@ void ww_rx_view_deinit(ww_rx_view_t *v)
     ww_free(v->etab);
     ww_free(v->names);
     ww_free(v->wb);
-    ww_free(v->ek);
-    ww_free(v->ektab);
     ww_free(v->ecand);
     memset(v, 0, sizeof *v);
 }
@@ -1156,7 +1154,6 @@ void ww_rx_view_prepare(ww_rx_view_t *v, const ww_event_t *ev, const ww_rx_filte
     v->ev = ev;
     v->n_occ = 0;
     v->ents_ready = false;
-    v->ek_ready = false;
     for (int i = 0; i < WW_RX_F__COUNT; i++) {
         ww_rx_field_t *f = &v->f[i];
         f->text = texts[i] ? texts[i] : "";
@@ -1626,93 +1623,29 @@ static bool rx_ent_match(ww_rx_view_t *v, const ww_rx_node_t *n, size_t i)
     return false;
 }
 
-static void rx_ek_add(ww_rx_view_t *v, uint64_t key, uint32_t ent)
-{
-    size_t mask = v->ektab_cap - 1, slot = (size_t)key & mask;
-    uint32_t head = UINT32_MAX;
-    for (; v->ektab[2 * slot] == v->ekstamp; slot = (slot + 1) & mask) {
-        uint32_t x = v->ektab[2 * slot + 1];
-        if (v->ek[x].key == key) {
-            head = x;
-            break;
-        }
-    }
-    v->ek[v->n_ek] = (struct ww_rx_ekey){key, ent, head};
-    v->ektab[2 * slot] = v->ekstamp;
-    v->ektab[2 * slot + 1] = (uint32_t)v->n_ek++;
-}
-
-/* Files every entity of the event under its name keys (once per event). */
-static void rx_ek_build(ww_rx_view_t *v)
-{
-    ww_rx_view_need_ents(v);
-    size_t n = v->ev->n_entities, want = 16;
-    while (want < n * 8)
-        want *= 2;
-    if (want > v->ektab_cap) {
-        ww_free(v->ektab);
-        v->ektab = ww_calloc(2 * want, sizeof *v->ektab);
-        v->ektab_cap = want;
-        v->ekstamp = 0;
-    }
-    if (++v->ekstamp == 0) { /* slots are valid when stamped with this event's stamp */
-        memset(v->ektab, 0, 2 * v->ektab_cap * sizeof *v->ektab);
-        v->ekstamp = 1;
-    }
-    if (v->cap_ek < 4 * n + 1)
-        WW_GROW(v->ek, v->cap_ek, 4 * n + 1);
-    if (v->cap_ecand < 3 * n + 1) /* an entity is found under at most three keys */
-        WW_GROW(v->ecand, v->cap_ecand, 3 * n + 1);
-    v->n_ek = 0;
-    for (size_t i = 0; i < n; i++) {
-        const ww_rx_entinfo_t *ei = &v->ei[i];
-        rx_ek_add(v, ei->canon_hash, (uint32_t)i);
-        if (ei->text_hash != ei->canon_hash)
-            rx_ek_add(v, ei->text_hash, (uint32_t)i);
-        if (ei->w_n > 0) {
-            rx_ek_add(v, v->w_hash[ei->w_off] ^ WW_RX_SALT_FIRST, (uint32_t)i);
-            rx_ek_add(v, v->w_hash[ei->w_off + ei->w_n - 1] ^ WW_RX_SALT_LAST, (uint32_t)i);
-        }
-    }
-    v->ek_ready = true;
-}
-
-/* Appends the entities filed under key to v->ecand (*n of them). */
-static void rx_ek_find(ww_rx_view_t *v, uint64_t key, size_t *n)
-{
-    size_t mask = v->ektab_cap - 1, slot = (size_t)key & mask;
-    for (; v->ektab[2 * slot] == v->ekstamp; slot = (slot + 1) & mask) {
-        uint32_t x = v->ektab[2 * slot + 1];
-        if (v->ek[x].key != key)
-            continue;
-        for (uint32_t e = x; e != UINT32_MAX; e = v->ek[e].next)
-            v->ecand[(*n)++] = v->ek[e].ent;
-        return;
-    }
-}
-
 /* The entities that may satisfy entity node n (which has a name), in
- * v->ecand, ascending and distinct: a match needs the folded canonical or
- * text to equal the name, or the name's first or last word to start or
- * end the canonical. Returns how many. */
+ * v->ecand, ascending: a match needs the folded canonical or text to equal
+ * the name, or the name's first or last word to start or end the
+ * canonical; hashes of all of these are at hand, so one pass of compares
+ * finds them. Returns how many. */
 static size_t rx_ent_cands(ww_rx_view_t *v, const ww_rx_node_t *n)
 {
-    if (!v->ek_ready)
-        rx_ek_build(v);
-    size_t c = 0;
-    rx_ek_find(v, n->name_hash, &c);
+    ww_rx_view_need_ents(v);
+    size_t ne = v->ev->n_entities, c = 0;
+    if (v->cap_ecand < ne + 1)
+        WW_GROW(v->ecand, v->cap_ecand, ne + 1);
+    const uint64_t h = n->name_hash;
     const ww_rx_term_t *nw = &n->name_words;
-    if (nw->n > 0) {
-        rx_ek_find(v, nw->hash[0] ^ WW_RX_SALT_FIRST, &c);
-        rx_ek_find(v, nw->hash[nw->n - 1] ^ WW_RX_SALT_LAST, &c);
+    const uint64_t f0 = nw->n ? nw->hash[0] : 0, fl = nw->n ? nw->hash[nw->n - 1] : 0;
+    for (size_t i = 0; i < ne; i++) {
+        const ww_rx_entinfo_t *ei = &v->ei[i];
+        bool maybe = ei->canon_hash == h || ei->text_hash == h;
+        if (!maybe && nw->n && ei->w_n >= nw->n)
+            maybe = v->w_hash[ei->w_off] == f0 || v->w_hash[ei->w_off + ei->w_n - 1] == fl;
+        if (maybe)
+            v->ecand[c++] = (uint32_t)i;
     }
-    uint32_t *a = v->ecand;
-    ww_rx_sort_u32(a, c);
-    size_t m = 0;
-    for (size_t i = 0; i < c; i++)
-        if (m == 0 || a[m - 1] != a[i])
-            a[m++] = a[i];
-    return m;
+    return c;
 }
 
 bool ww_rx_eval(const ww_rx_node_t *n, ww_rx_view_t *v)

@@ -325,16 +325,6 @@ typedef struct {
     ww_tokens_t tmp;                /* tokenizing entity names */
     uint32_t *wb;                   /* word starts and ends while tokenizing */
     size_t cap_wb;
-    /* per event, built on the first entity-name test: the entities filed
-     * under their folded canonical and text hashes and their first and last
-     * words (hash ^ WW_RX_SALT_FIRST / _LAST), chained per key */
-    bool ek_ready;
-    struct ww_rx_ekey { uint64_t key; uint32_t ent, next; } *ek;
-    size_t n_ek, cap_ek;
-    uint32_t *ektab;                /* per key slot: stamp, chain head (ek index); valid when the
-                                     * stamp is ekstamp */
-    size_t ektab_cap;               /* slots (power of two) */
-    uint32_t ekstamp;
     uint32_t *ecand;                /* candidate entities of one name test */
     size_t cap_ecand;
 } ww_rx_view_t;
