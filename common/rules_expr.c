@@ -862,9 +862,8 @@ static bool rx_is_ascii(const char *s, size_t n)
     return (acc & 0x8080808080808080ULL) == 0;
 }
 
-bool ww_rx_filter_prefix(const ww_rx_filter_t *f, const char *w, size_t n, uint64_t head8, bool padded)
+bool ww_rx_filter_prefix(const ww_rx_filter_t *f, size_t n, uint64_t head8)
 {
-    (void)w, (void)padded;
     uint64_t lens = f->pfx_lens;
     size_t max = n < WW_RX_PFX_MAXLEN ? n : WW_RX_PFX_MAXLEN;
     if (max < 63)
@@ -975,7 +974,7 @@ static inline __attribute__((always_inline)) uint32_t rx_tokenize_ascii_impl(con
                     unsigned bit = (unsigned)(head & 0xFF) << 8 | (wl >= 2 ? (unsigned)(head >> 8 & 0xFF) : 0);
                     maybe = (flt->pfx_start[bit >> 6] >> (bit & 63)) & 1;
                 }
-                if (!maybe || !ww_rx_filter_prefix(flt, fold + ws, wl, head, true))
+                if (!maybe || !ww_rx_filter_prefix(flt, wl, head))
                     continue;
             }
         }
@@ -1055,7 +1054,7 @@ static void rx_field_index(ww_rx_view_t *v, ww_rx_field_t *f, const ww_rx_filter
             ww_token_t *tk = &f->toks.toks[k];
             tk->hash = ww_rx_word_hash(ww_token_fold(&f->toks, k), tk->fold_len);
             const char *w = ww_token_fold(&f->toks, k);
-            if (flt && !ww_rx_filter_keep(flt, w, tk->fold_len, ww_rx_head8(w, tk->fold_len), false))
+            if (flt && !ww_rx_filter_keep(flt, tk->fold_len, ww_rx_head8(w, tk->fold_len)))
                 continue;
             f->toks.toks[m] = *tk;
             f->pos[m++] = (uint32_t)k;

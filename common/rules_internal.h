@@ -106,18 +106,6 @@ static inline uint64_t ww_rx_head8(const char *p, size_t n)
     return w;
 }
 
-/* The same for p readable 8 bytes from its start (a padded buffer). */
-static inline uint64_t ww_rx_head8_padded(const char *p, size_t n)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint64_t w;
-    __builtin_memcpy(&w, p, 8);
-    return n >= 8 ? w : w & ~(~0ULL << (8 * n));
-#else
-    return ww_rx_head8(p, n);
-#endif
-}
-
 /* The filter key of a word (head8 = ww_rx_head8 of it) and of a prefix. */
 static inline uint64_t ww_rx_fkey(uint64_t head8, size_t n)
 {
@@ -146,14 +134,15 @@ static inline unsigned ww_rx_pfx3_bit(uint64_t head8)
     return (unsigned)(((uint32_t)head8 & 0xFFFFFFu) * 0x9E3779B1u >> 16);
 }
 
-/* True when the folded word w (n bytes, first bytes head8; w readable 8
- * bytes from its start when padded) may start with a prefix term. */
-bool ww_rx_filter_prefix(const ww_rx_filter_t *f, const char *w, size_t n, uint64_t head8, bool padded);
+/* True when a folded word of n bytes whose first bytes are head8 (see
+ * ww_rx_head8) may start with a prefix term: prefixes up to 8 bytes are
+ * keyed by head8 masked to their length, longer ones by the first 8 bytes
+ * and their length, like words. */
+bool ww_rx_filter_prefix(const ww_rx_filter_t *f, size_t n, uint64_t head8);
 
-/* True when the folded word w[0..n) (first bytes head8) may be a term word
- * or start with a prefix term. */
-static inline bool ww_rx_filter_keep(const ww_rx_filter_t *f, const char *w, size_t n, uint64_t head8,
-                                     bool padded)
+/* True when a folded word of n bytes (first bytes head8) may be a term
+ * word or start with a prefix term. */
+static inline bool ww_rx_filter_keep(const ww_rx_filter_t *f, size_t n, uint64_t head8)
 {
     if (ww_rx_filter_has(f, ww_rx_fkey(head8, n)))
         return true;
@@ -166,7 +155,7 @@ static inline bool ww_rx_filter_keep(const ww_rx_filter_t *f, const char *w, siz
         unsigned bit = (unsigned)(head8 & 0xFF) << 8 | (n >= 2 ? (unsigned)(head8 >> 8 & 0xFF) : 0);
         maybe = (f->pfx_start[bit >> 6] >> (bit & 63)) & 1;
     }
-    return maybe && ww_rx_filter_prefix(f, w, n, head8, padded);
+    return maybe && ww_rx_filter_prefix(f, n, head8);
 }
 
 /* Salts of a name's first and last word hashes (entity-name lookups). */
