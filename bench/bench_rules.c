@@ -267,6 +267,13 @@ static ww_event_t **load_events(size_t n, size_t size, bool *real)
     return wwt_news_events(n, size, TOPIC, N_TOPIC, 99, 0, real);
 }
 
+/* For medians of per-pass rates. */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* ---- Hyperscan (linked when libhyperscan-dev is installed) --------------------------- */
 
 #ifdef WW_HAVE_HYPERSCAN
@@ -320,23 +327,29 @@ static double hs_measure(char *const *lits, size_t n, ww_event_t **evs, size_t n
     hs_scratch_t *scr = NULL;
     if (rc == HS_SUCCESS && hs_alloc_scratch(db, &scr) == HS_SUCCESS) {
         hs_database_size(db, db_bytes);
-        size_t ns = 0;
-        double el;
         hs_ctx_t ctx = {0};
         ctx.lit_len = lens;
-        t0 = cpu_s();
-        do {
-            const ww_event_t *ev = evs[ns % n_ev];
-            ctx.text = ev->title;
-            ctx.len = strlen(ev->title);
-            hs_scan(db, ctx.text, (unsigned)ctx.len, 0, scr, hs_on_match, &ctx);
-            ctx.text = ev->body;
-            ctx.len = strlen(ev->body);
-            hs_scan(db, ctx.text, (unsigned)ctx.len, 0, scr, hs_on_match, &ctx);
-            ns++;
-            el = cpu_s() - t0;
-        } while (el < seconds);
-        rate = (double)ns / el;
+        double total = 0, *pr = ww_calloc(4096, sizeof *pr);
+        size_t np = 0;
+        do { /* passes over the events; the median pass, as for the matcher */
+            double c0 = cpu_s();
+            for (size_t i = 0; i < n_ev; i++) {
+                const ww_event_t *ev = evs[i];
+                ctx.text = ev->title;
+                ctx.len = strlen(ev->title);
+                hs_scan(db, ctx.text, (unsigned)ctx.len, 0, scr, hs_on_match, &ctx);
+                ctx.text = ev->body;
+                ctx.len = strlen(ev->body);
+                hs_scan(db, ctx.text, (unsigned)ctx.len, 0, scr, hs_on_match, &ctx);
+            }
+            double pc = cpu_s() - c0;
+            total += pc;
+            if (np < 4096)
+                pr[np++] = (double)n_ev / pc;
+        } while (total < seconds || np < 3);
+        qsort(pr, np, sizeof *pr, cmp_double);
+        rate = pr[np / 2];
+        ww_free(pr);
         hs_free_scratch(scr);
     } else if (ce) {
         fprintf(stderr, "hyperscan compile failed: %s\n", ce->message);
@@ -354,6 +367,7 @@ static double hs_measure(char *const *lits, size_t n, ww_event_t **evs, size_t n
 /* ---- the run ---------------------------------------------------------------------------- */
 
 typedef struct {
+    size_t passes;      /* timed passes over the events (rates are the median pass) */
     double compile_s, rate, rate_all, brute_rate, hs_rate, hs_compile_s;
     double hs_cal_rate;  /* Hyperscan with exactly n_rules literals (the machine's calibration) */
     double cand_per_event, hits_per_event;
@@ -400,11 +414,13 @@ static void run(size_t n_rules, ww_event_t **evs, size_t n_ev, double seconds, r
      * trusted; this also leaves its text in the cache, as a just-decoded
      * event is), then evaluate it. A pass is timed in thread CPU time; the
      * share of evaluation in it comes from per-event wall-clock splits. */
-    size_t done = 0, total_hits = 0;
-    double t_eval = 0, t_all = 0, cpu = 0;
+    size_t done = 0, total_hits = 0, n_pass = 0;
+    double cpu = 0;
+    double *pass_rate = ww_calloc(4096, sizeof *pass_rate), *pass_all = ww_calloc(4096, sizeof *pass_all);
     ww_limits_t lim;
     ww_limits_default(&lim);
     do {
+        double t_eval = 0, t_all = 0;
         /* each pass meets the events as new ones: the matcher's entity-name
          * cache starts empty (otherwise the second pass would find every
          * name of these events cached, which a live stream never does) */
@@ -423,11 +439,24 @@ static void run(size_t n_rules, ww_event_t **evs, size_t n_ev, double seconds, r
             ww_event_destroy(&evb[0]);
             ww_free(evb);
         }
-        cpu += cpu_s() - c0;
+        double pc = cpu_s() - c0;
+        cpu += pc;
         done += n_ev;
-    } while (cpu < seconds);
-    res->rate_all = (double)done / cpu;
-    res->rate = (double)done / (cpu * t_eval / t_all);
+        if (n_pass < 4096) {
+            pass_all[n_pass] = (double)n_ev / pc;
+            pass_rate[n_pass] = (double)n_ev / (pc * t_eval / t_all);
+            n_pass++;
+        }
+    } while (cpu < seconds || n_pass < 3);
+    /* the median pass: this machine is shared, and a neighbour's burst
+     * slows single passes by a third (MEASUREMENTS.md also gives medians) */
+    qsort(pass_all, n_pass, sizeof *pass_all, cmp_double);
+    qsort(pass_rate, n_pass, sizeof *pass_rate, cmp_double);
+    res->rate_all = pass_all[n_pass / 2];
+    res->rate = pass_rate[n_pass / 2];
+    res->passes = n_pass;
+    ww_free(pass_all);
+    ww_free(pass_rate);
     double el;
     uint64_t events = 0, cands = 0;
     ww_rules_costs(s, rs, NULL, &events, &cands);
@@ -598,8 +627,8 @@ int main(int argc, char **argv)
         run(sizes[k], evs, n_ev, seconds, &r);
         double tgt = sizes[k] <= 10000 ? target[0] : target[1];
         printf("\n%zu rules: compile %.3f s (limit 2 s for 100k)\n", sizes[k], r.compile_s);
-        printf("  eval only   %9.0f events/s  (%.1f us/event, %.1f candidates, %.2f hits per event)  target %.0f: %s\n",
-               r.rate, 1e6 / r.rate, r.cand_per_event, r.hits_per_event, tgt, r.rate >= tgt ? "met" : "NOT met");
+        printf("  eval only   %9.0f events/s  (%.1f us/event, %.1f candidates, %.2f hits per event; median of %zu passes)  target %.0f: %s\n",
+               r.rate, 1e6 / r.rate, r.cand_per_event, r.hits_per_event, r.passes, tgt, r.rate >= tgt ? "met" : "NOT met");
         printf("  decode+eval %9.0f events/s  (internal trusted decode + evaluation: the worker's cost per event without ZeroMQ and Redis)  target %.0f: %s\n",
                r.rate_all, tgt, r.rate_all >= tgt ? "met" : "NOT met");
         printf("  naive       %9.1f events/s  (every rule's expression)   indexed/naive %.0fx\n", r.brute_rate,
