@@ -68,6 +68,27 @@ char *ww_asprintf(const char *fmt, ...)
     return s;
 }
 
+void ww_vappendf(char **buf, size_t *cap, size_t *len, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int k = vsnprintf(NULL, 0, fmt, ap);
+    if (k >= 0) {
+        WW_GROW(*buf, *cap, *len + (size_t)k + 1);
+        vsnprintf(*buf + *len, (size_t)k + 1, fmt, again);
+        *len += (size_t)k;
+    }
+    va_end(again);
+}
+
+void ww_appendf(char **buf, size_t *cap, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ww_vappendf(buf, cap, len, fmt, ap);
+    va_end(ap);
+}
+
 void ww_free(void *p)
 {
     free(p);

@@ -151,27 +151,21 @@ void ww_event_clear_enrichment(ww_event_t *ev)
         return;
     if (ev->enrich_block) { /* the arrays and strings live in the block */
         ww_event_block_free(ev);
-        ev->entities = NULL;
-        ev->keywords = NULL;
-        ev->quotes = NULL;
-        ev->n_entities = ev->cap_entities = 0;
-        ev->n_keywords = ev->cap_keywords = 0;
-        ev->n_quotes = ev->cap_quotes = 0;
-        return;
+    } else {
+        for (size_t i = 0; i < ev->n_entities; i++) {
+            ww_free(ev->entities[i].text);
+            ww_free(ev->entities[i].canonical);
+        }
+        for (size_t i = 0; i < ev->n_keywords; i++)
+            ww_free(ev->keywords[i].term);
+        for (size_t i = 0; i < ev->n_quotes; i++) {
+            ww_free(ev->quotes[i].speaker);
+            ww_free(ev->quotes[i].text);
+        }
+        ww_free(ev->entities);
+        ww_free(ev->keywords);
+        ww_free(ev->quotes);
     }
-    for (size_t i = 0; i < ev->n_entities; i++) {
-        ww_free(ev->entities[i].text);
-        ww_free(ev->entities[i].canonical);
-    }
-    for (size_t i = 0; i < ev->n_keywords; i++)
-        ww_free(ev->keywords[i].term);
-    for (size_t i = 0; i < ev->n_quotes; i++) {
-        ww_free(ev->quotes[i].speaker);
-        ww_free(ev->quotes[i].text);
-    }
-    ww_free(ev->entities);
-    ww_free(ev->keywords);
-    ww_free(ev->quotes);
     ev->entities = NULL;
     ev->keywords = NULL;
     ev->quotes = NULL;

@@ -204,32 +204,17 @@ void ww_metrics_heartbeat(void)
     atomic_store(&ww_metrics_beat, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-/* Appends printf output to *out (growing it). */
-__attribute__((format(printf, 4, 5))) static void append(char **out, size_t *cap, size_t *len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (k < 0)
-        return;
-    WW_GROW(*out, *cap, *len + (size_t)k + 1);
-    va_start(ap, fmt);
-    vsnprintf(*out + *len, (size_t)k + 1, fmt, ap);
-    va_end(ap);
-    *len += (size_t)k;
-}
 
 /* Writes a label value escaped for the text format (\\, \", \n). */
 static void append_label_value(char **out, size_t *cap, size_t *len, const char *v)
 {
     for (; *v; v++) {
         if (*v == '\\' || *v == '"')
-            append(out, cap, len, "\\%c", *v);
+            ww_appendf(out, cap, len, "\\%c", *v);
         else if (*v == '\n')
-            append(out, cap, len, "\\n");
+            ww_appendf(out, cap, len, "\\n");
         else
-            append(out, cap, len, "%c", *v);
+            ww_appendf(out, cap, len, "%c", *v);
     }
 }
 
@@ -243,16 +228,16 @@ static void render_more(char **out, size_t *cap, size_t *len)
         for (size_t j = 0; j < i && first; j++)
             first = strcmp(ww_hists[j].base, h->base) != 0;
         if (first)
-            append(out, cap, len, "# HELP %s %s\n# TYPE %s histogram\n", h->base, h->help, h->base);
+            ww_appendf(out, cap, len, "# HELP %s %s\n# TYPE %s histogram\n", h->base, h->help, h->base);
         const char *sep = h->labels[0] ? "," : "";
         uint64_t cum = 0;
         for (size_t b = 0; b <= h->n_bounds; b++) {
             cum += atomic_load(&h->buckets[b]);
             if (b < h->n_bounds)
-                append(out, cap, len, "%s_bucket{%s%sle=\"%g\"} %llu\n", h->base, h->labels, sep, h->bounds[b],
+                ww_appendf(out, cap, len, "%s_bucket{%s%sle=\"%g\"} %llu\n", h->base, h->labels, sep, h->bounds[b],
                        (unsigned long long)cum);
             else
-                append(out, cap, len, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", h->base, h->labels, sep,
+                ww_appendf(out, cap, len, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", h->base, h->labels, sep,
                        (unsigned long long)cum);
         }
         /* count after the buckets so that count >= every bucket even mid-update */
@@ -260,15 +245,15 @@ static void render_more(char **out, size_t *cap, size_t *len)
         if (count < cum)
             count = cum;
         const char *lb = h->labels[0] ? "{" : "", *rb = h->labels[0] ? "}" : "";
-        append(out, cap, len, "%s_sum%s%s%s %.9g\n%s_count%s%s%s %llu\n", h->base, lb, h->labels, rb,
+        ww_appendf(out, cap, len, "%s_sum%s%s%s %.9g\n%s_count%s%s%s %llu\n", h->base, lb, h->labels, rb,
                atomic_load(&h->sum), h->base, lb, h->labels, rb, (unsigned long long)count);
     }
     pthread_mutex_lock(&ww_metrics_lock);
     for (size_t i = 0; i < ww_infos_n; i++) {
-        append(out, cap, len, "# HELP %s %s\n# TYPE %s gauge\n%s{%s=\"", ww_infos[i].name, ww_infos[i].help,
+        ww_appendf(out, cap, len, "# HELP %s %s\n# TYPE %s gauge\n%s{%s=\"", ww_infos[i].name, ww_infos[i].help,
                ww_infos[i].name, ww_infos[i].name, ww_infos[i].label);
         append_label_value(out, cap, len, ww_infos[i].value ? ww_infos[i].value : "");
-        append(out, cap, len, "\"} 1\n");
+        ww_appendf(out, cap, len, "\"} 1\n");
     }
     pthread_mutex_unlock(&ww_metrics_lock);
 }

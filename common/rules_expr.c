@@ -949,34 +949,16 @@ static inline __attribute__((always_inline)) uint32_t rx_tokenize_ascii_impl(con
     memset(fold + len, 0, 9);
     ww_token_t *const toks = out->toks;
     size_t n = 0;
-    /* the filter's fields in locals, and a mask per word length: this loop
-     * runs once per word of every event */
+    /* a mask per word length: the first bytes of a word are one load */
     static const uint64_t head_mask[9] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFFULL, 0xFFFFFFFFFFULL,
                                           0xFFFFFFFFFFFFULL, 0xFFFFFFFFFFFFFFULL, ~0ULL};
-    const uint64_t *const fbits = flt ? flt->bits : NULL, *const fp3 = flt ? flt->pfx3 : NULL;
-    const bool fps = flt && flt->pfx_start;
-    const size_t fmask = flt ? flt->mask : 0;
     for (size_t k = 0; k < ns; k++) {
         uint32_t ws = S[k], wl = E[k] - ws;
-        if (fbits) {
+        if (flt) {
             uint64_t w8;
             memcpy(&w8, fold + ws, 8);
-            uint64_t head = w8 & head_mask[wl < 8 ? wl : 8];
-            uint64_t key = ww_rx_fkey(head, wl);
-            uint64_t want = 1ULL << (key >> 58) | 1ULL << ((key >> 52) & 63);
-            if ((fbits[(size_t)(key >> 32) & fmask] & want) != want) {
-                bool maybe = false;
-                if (fp3 && wl >= 3) {
-                    unsigned bit = ww_rx_pfx3_bit(head);
-                    maybe = (fp3[bit >> 6] >> (bit & 63)) & 1;
-                }
-                if (!maybe && fps) {
-                    unsigned bit = (unsigned)(head & 0xFF) << 8 | (wl >= 2 ? (unsigned)(head >> 8 & 0xFF) : 0);
-                    maybe = (flt->pfx_start[bit >> 6] >> (bit & 63)) & 1;
-                }
-                if (!maybe || !ww_rx_filter_prefix(flt, wl, head))
-                    continue;
-            }
+            if (!ww_rx_filter_keep(flt, wl, w8 & head_mask[wl < 8 ? wl : 8]))
+                continue;
         }
         uint64_t h = ww_rx_word_hash_padded(fold + ws, wl);
         ww_token_t *tk = &toks[n];
@@ -1814,15 +1796,8 @@ static void rx_catf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    int n = vasprintf(&s, fmt, ap);
+    ww_vappendf(buf, cap, len, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return;
-    WW_GROW(*buf, *cap, *len + (size_t)n + 1);
-    memcpy(*buf + *len, s, (size_t)n + 1);
-    *len += (size_t)n;
-    free(s);
 }
 
 /* Appends at most 60 bytes of the field text between tokens s..e, quoted. */

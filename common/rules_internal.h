@@ -142,7 +142,8 @@ bool ww_rx_filter_prefix(const ww_rx_filter_t *f, size_t n, uint64_t head8);
 
 /* True when a folded word of n bytes (first bytes head8) may be a term
  * word or start with a prefix term. */
-static inline bool ww_rx_filter_keep(const ww_rx_filter_t *f, size_t n, uint64_t head8)
+static inline __attribute__((always_inline)) bool ww_rx_filter_keep(const ww_rx_filter_t *f, size_t n,
+                                                                    uint64_t head8)
 {
     if (ww_rx_filter_has(f, ww_rx_fkey(head8, n)))
         return true;

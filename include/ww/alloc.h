@@ -2,6 +2,7 @@
  * zmalloc): no caller checks for NULL from these. */
 #ifndef WW_ALLOC_H
 #define WW_ALLOC_H
+#include <stdarg.h>
 #include <stddef.h>
 
 /* Caller owns the return value; never NULL. */
@@ -15,6 +16,10 @@ char *ww_strndup(const char *s, size_t n);
 /* printf into a new string. Caller owns. */
 char *ww_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ww_free(void *p);
+/* Appends printf output to the growing string *buf (*len bytes used, *cap
+ * allocated; NUL-terminated after the call). */
+void ww_appendf(char **buf, size_t *cap, size_t *len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void ww_vappendf(char **buf, size_t *cap, size_t *len, const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 
 /* Grows *arr (of elements of size elem) so that it holds at least need
  * elements; *cap is updated. Doubling growth. */

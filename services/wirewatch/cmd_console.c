@@ -361,15 +361,8 @@ static void sse_append(sse_t *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int k = vsnprintf(NULL, 0, fmt, ap);
+    ww_vappendf(&s->buf, &s->cap, &s->len, fmt, ap);
     va_end(ap);
-    if (k < 0)
-        return;
-    WW_GROW(s->buf, s->cap, s->len + (size_t)k + 1);
-    va_start(ap, fmt);
-    vsnprintf(s->buf + s->len, (size_t)k + 1, fmt, ap);
-    va_end(ap);
-    s->len += (size_t)k;
 }
 
 /* Reads up to 100 entries after s->last (waiting up to a second, or the

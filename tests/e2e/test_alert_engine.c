@@ -62,17 +62,7 @@ static void wait_settled(const wwt_redis_t *r, long accepted)
     while (wwt_ms() < until && (wwt_redis_hget(r, "t:stats:ingest", "accepted") < accepted ||
                                 wwt_redis_hget(r, "t:stats:alert", "events") < accepted))
         wwt_sleep_ms(50);
-    long last = -1, since = wwt_ms();
-    while (wwt_ms() < until) {
-        long n = wwt_redis_xlen(r, "t:alerts");
-        if (n != last) {
-            last = n;
-            since = wwt_ms();
-        } else if (wwt_ms() - since > 1500) {
-            return;
-        }
-        wwt_sleep_ms(50);
-    }
+    wwt_wait_stream_quiet(r, "t:alerts", 1500, until);
 }
 
 /* The alerts of <prefix>alerts in stream order (caller frees each). */

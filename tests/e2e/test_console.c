@@ -33,16 +33,7 @@
 #include "ww/alert.h"
 #include "ww/alloc.h"
 
-static const char *RULES =
-    "rules:\n"
-    "  - id: volcano\n"
-    "    channel: disasters.volcano\n"
-    "    severity: high\n"
-    "    match: 'volcan* AND entity:LOC:\"Reykjavik\"'\n"
-    "  - id: harvest\n"
-    "    channel: farming.harvest\n"
-    "    severity: low\n"
-    "    match: '\"wheat harvest\"'\n";
+#include "console_rules.h"
 
 static wwt_pipeline_t P;
 static pid_t console_pid, ro_pid, x_pid;
@@ -122,6 +113,16 @@ static void resp_free(resp_t *r)
 {
     ww_free(r->body);
     ww_free(r->headers);
+}
+
+/* The status of one request (its body dropped). */
+static long http_status(int p, const char *method, const char *path, const char *body, const char *ctype,
+                        const char *hdr)
+{
+    resp_t r = http(p, method, path, body, ctype, hdr);
+    long st = r.status;
+    resp_free(&r);
+    return st;
 }
 
 /* A raw connection for Server-Sent Events: sends the request, returns the fd. */
@@ -297,18 +298,10 @@ static void test_page_and_headers(void **state)
     char hdr[128];
     snprintf(hdr, sizeof hdr, "If-None-Match: %.*s", (int)strcspn(etag + 6, "\r\n"), etag + 6);
     resp_free(&r);
-    r = http(port, "GET", "/app.js", NULL, NULL, hdr);
-    assert_int_equal(r.status, 304);
-    resp_free(&r);
-    r = http(port, "GET", "/style.css", NULL, NULL, NULL);
-    assert_int_equal(r.status, 200);
-    resp_free(&r);
-    r = http(port, "GET", "/nope", NULL, NULL, NULL);
-    assert_int_equal(r.status, 404);
-    resp_free(&r);
-    r = http(port, "DELETE", "/api/alerts", NULL, NULL, NULL);
-    assert_int_equal(r.status, 405);
-    resp_free(&r);
+    assert_int_equal(http_status(port, "GET", "/app.js", NULL, NULL, hdr), 304);
+    assert_int_equal(http_status(port, "GET", "/style.css", NULL, NULL, NULL), 200);
+    assert_int_equal(http_status(port, "GET", "/nope", NULL, NULL, NULL), 404);
+    assert_int_equal(http_status(port, "DELETE", "/api/alerts", NULL, NULL, NULL), 405);
 }
 
 static char first_sid[64], volcano_sid[64];
@@ -592,9 +585,7 @@ static void test_backtest(void **state)
     assert_non_null(strstr(r.body, "rules:4:"));
     resp_free(&r);
     /* backtests need no token, but a JSON body */
-    r = http(port, "POST", "/api/backtest", "text=rules", "application/x-www-form-urlencoded", NULL);
-    assert_int_equal(r.status, 415);
-    resp_free(&r);
+    assert_int_equal(http_status(port, "POST", "/api/backtest", "text=rules", "application/x-www-form-urlencoded", NULL), 415);
 }
 
 /* Changing rules: 403 on a console without a token, 401 without or with a
@@ -618,21 +609,15 @@ static void test_token(void **state)
     assert_int_equal(r.status, 401);
     assert_non_null(strcasestr(r.headers, "www-authenticate: bearer"));
     resp_free(&r);
-    r = http(port, "POST", "/api/rules", body, NULL, "Authorization: Bearer t0k3n-for-test");
-    assert_int_equal(r.status, 401);
-    resp_free(&r);
-    r = http(port, "POST", "/api/rules", body, NULL, "Authorization: Bearer t0k3n-for-tests!");
-    assert_int_equal(r.status, 401);
-    resp_free(&r);
+    assert_int_equal(http_status(port, "POST", "/api/rules", body, NULL, "Authorization: Bearer t0k3n-for-test"), 401);
+    assert_int_equal(http_status(port, "POST", "/api/rules", body, NULL, "Authorization: Bearer t0k3n-for-tests!"), 401);
     /* still the file's rules */
     redisReply *v = wwt_redis_cmd(&P.redis, "GET t:rules:version");
     assert_int_equal(v->type, REDIS_REPLY_NIL);
     freeReplyObject(v);
     /* invalid rules with the token: 400, nothing stored */
-    r = http(port, "POST", "/api/rules", "{\"text\":\"rules:\\n  - id: x\\n    match: '('\\n\"}", NULL,
-             "Authorization: Bearer t0k3n-for-tests");
-    assert_int_equal(r.status, 400);
-    resp_free(&r);
+    assert_int_equal(http_status(port, "POST", "/api/rules", "{\"text\":\"rules:\\n  - id: x\\n    match: '('\\n\"}", NULL,
+             "Authorization: Bearer t0k3n-for-tests"), 400);
     r = http(port, "POST", "/api/rules", body, NULL, "Authorization: Bearer t0k3n-for-tests");
     assert_int_equal(r.status, 200);
     json_t *j = json_loads(r.body, 0, NULL);
@@ -781,65 +766,41 @@ static void test_allowed_hosts(void **state)
     assert_non_null(strstr(r.body, "console.allowed_hosts"));
     assert_null(strstr(r.body, "rules_version")); /* nothing served */
     resp_free(&r);
-    r = http(port, "GET", "/", NULL, NULL, "Host: evil.example");
-    assert_int_equal(r.status, 421);
-    resp_free(&r);
+    assert_int_equal(http_status(port, "GET", "/", NULL, NULL, "Host: evil.example"), 421);
     /* a body from a foreign host is not even read */
-    r = http(port, "POST", "/api/backtest", "{\"text\":\"rules: []\"}", NULL, hdr);
-    assert_int_equal(r.status, 421);
-    resp_free(&r);
+    assert_int_equal(http_status(port, "POST", "/api/backtest", "{\"text\":\"rules: []\"}", NULL, hdr), 421);
     /* the defaults: loopback names on the listen port */
     const char *ok[] = {"localhost:%d", "127.0.0.1:%d", "[::1]:%d", "LocalHost:%d"};
     for (size_t i = 0; i < 4; i++) {
         char h[64];
         snprintf(hdr, sizeof hdr, "Host: %s", ok[i]);
         snprintf(h, sizeof h, hdr, port);
-        r = http(port, "GET", "/api/info", NULL, NULL, h);
-        assert_int_equal(r.status, 200);
-        resp_free(&r);
+        assert_int_equal(http_status(port, "GET", "/api/info", NULL, NULL, h), 200);
     }
     /* ... not on another port, nor a name that merely starts like one */
     snprintf(hdr, sizeof hdr, "Host: localhost:%d", port + 1);
-    r = http(port, "GET", "/api/info", NULL, NULL, hdr);
-    assert_int_equal(r.status, 421);
-    resp_free(&r);
+    assert_int_equal(http_status(port, "GET", "/api/info", NULL, NULL, hdr), 421);
     snprintf(hdr, sizeof hdr, "Host: localhost.evil.example:%d", port);
-    r = http(port, "GET", "/api/info", NULL, NULL, hdr);
-    assert_int_equal(r.status, 421);
-    resp_free(&r);
+    assert_int_equal(http_status(port, "GET", "/api/info", NULL, NULL, hdr), 421);
     /* console.allowed_hosts: console.example and 127.0.0.1, any port; localhost no more */
     snprintf(hdr, sizeof hdr, "Host: console.example:%d", x_port);
-    r = http(x_port, "GET", "/api/info", NULL, NULL, hdr);
-    assert_int_equal(r.status, 200);
-    resp_free(&r);
-    r = http(x_port, "GET", "/api/info", NULL, NULL, "Host: CONSOLE.example");
-    assert_int_equal(r.status, 200);
-    resp_free(&r);
+    assert_int_equal(http_status(x_port, "GET", "/api/info", NULL, NULL, hdr), 200);
+    assert_int_equal(http_status(x_port, "GET", "/api/info", NULL, NULL, "Host: CONSOLE.example"), 200);
     snprintf(hdr, sizeof hdr, "Host: localhost:%d", x_port);
-    r = http(x_port, "GET", "/api/info", NULL, NULL, hdr);
-    assert_int_equal(r.status, 421);
-    resp_free(&r);
+    assert_int_equal(http_status(x_port, "GET", "/api/info", NULL, NULL, hdr), 421);
     /* Origin on POSTs: another site is refused, the console's own page is not */
     const char *bt = "{\"text\":\"rules:\\n  - id: a\\n    channel: c\\n    match: 'ash'\\n\"}";
     r = http(port, "POST", "/api/backtest", bt, NULL, "Origin: http://evil.example");
     assert_int_equal(r.status, 403);
     assert_non_null(strstr(r.body, "cross-origin"));
     resp_free(&r);
-    r = http(port, "POST", "/api/backtest", bt, NULL, "Origin: null");
-    assert_int_equal(r.status, 403);
-    resp_free(&r);
+    assert_int_equal(http_status(port, "POST", "/api/backtest", bt, NULL, "Origin: null"), 403);
     snprintf(hdr, sizeof hdr, "Origin: http://127.0.0.1:%d", port + 1);
-    r = http(port, "POST", "/api/backtest", bt, NULL, hdr);
-    assert_int_equal(r.status, 403);
-    resp_free(&r);
+    assert_int_equal(http_status(port, "POST", "/api/backtest", bt, NULL, hdr), 403);
     snprintf(hdr, sizeof hdr, "Origin: http://127.0.0.1:%d", port);
-    r = http(port, "POST", "/api/backtest", bt, NULL, hdr);
-    assert_int_equal(r.status, 200);
-    resp_free(&r);
+    assert_int_equal(http_status(port, "POST", "/api/backtest", bt, NULL, hdr), 200);
     /* a GET with a foreign Origin is only a read: the browser does not let that page see it */
-    r = http(port, "GET", "/api/info", NULL, NULL, "Origin: http://evil.example");
-    assert_int_equal(r.status, 200);
-    resp_free(&r);
+    assert_int_equal(http_status(port, "GET", "/api/info", NULL, NULL, "Origin: http://evil.example"), 200);
 }
 
 /* Stream ids are two unsigned 64-bit numbers: larger ones are refused with
@@ -971,16 +932,7 @@ static void test_up_console(void **state)
 {
     (void)state;
     char *dir = wwt_tmpdir("up-console");
-    char cfg[1024];
-    int p[6];
-    for (int i = 0; i < 6; i++)
-        p[i] = wwt_free_port();
-    snprintf(cfg, sizeof cfg,
-             "ingest:\n  intake: tcp://127.0.0.1:%d\n  dispatch: tcp://127.0.0.1:%d\n"
-             "extract:\n  results: tcp://127.0.0.1:%d\n"
-             "alert:\n  work: tcp://127.0.0.1:%d\n  publish_in: tcp://127.0.0.1:%d\n  publish: tcp://127.0.0.1:%d\n",
-             p[0], p[1], p[2], p[3], p[4], p[5]);
-    char *config = wwt_write_file(dir, "up.yaml", cfg);
+    char *config = wwt_endpoints_config(dir, "up.yaml");
     char *out = ww_asprintf("%s/out.txt", dir), *err = ww_asprintf("%s/err.txt", dir);
     int cport = wwt_free_port();
     char listen[64];

@@ -25,16 +25,7 @@
 #define WW_BROWSER_DIR WW_SOURCE_DATADIR "/../tests/browser"
 #endif
 
-static const char *RULES =
-    "rules:\n"
-    "  - id: volcano\n"
-    "    channel: disasters.volcano\n"
-    "    severity: high\n"
-    "    match: 'volcan* AND entity:LOC:\"Reykjavik\"'\n"
-    "  - id: harvest\n"
-    "    channel: farming.harvest\n"
-    "    severity: low\n"
-    "    match: '\"wheat harvest\"'\n";
+#include "console_rules.h"
 
 /* The node binary on PATH (caller owns), NULL when there is none. */
 static char *find_node(void)

@@ -20,16 +20,7 @@ static void test_demo(void **state)
 {
     (void)state;
     char *dir = wwt_tmpdir("demo");
-    char cfg[1024];
-    int p[6];
-    for (int i = 0; i < 6; i++)
-        p[i] = wwt_free_port();
-    snprintf(cfg, sizeof cfg,
-             "ingest:\n  intake: tcp://127.0.0.1:%d\n  dispatch: tcp://127.0.0.1:%d\n"
-             "extract:\n  results: tcp://127.0.0.1:%d\n"
-             "alert:\n  work: tcp://127.0.0.1:%d\n  publish_in: tcp://127.0.0.1:%d\n  publish: tcp://127.0.0.1:%d\n",
-             p[0], p[1], p[2], p[3], p[4], p[5]);
-    char *config = wwt_write_file(dir, "demo.yaml", cfg);
+    char *config = wwt_endpoints_config(dir, "demo.yaml");
     char *out = NULL;
     const char *args[] = {"up", "--demo", "-c", config, "--extract", "2", NULL};
     setenv("TMPDIR", dir, 1);

@@ -20,23 +20,7 @@ static void fz_same_trusted(const ww_event_t *a, const ww_event_t *b)
     FZ_CHECK(fz_str_eq(a->id, b->id) && fz_str_eq(a->source, b->source) && fz_str_eq(a->url, b->url));
     FZ_CHECK(fz_str_eq(a->title, b->title) && fz_str_eq(a->body, b->body) && fz_str_eq(a->lang, b->lang));
     FZ_CHECK(a->replay == b->replay && a->seq == b->seq);
-    FZ_CHECK(a->n_entities == b->n_entities);
-    for (size_t i = 0; i < a->n_entities; i++) {
-        const ww_entity_t *x = &a->entities[i], *y = &b->entities[i];
-        FZ_CHECK(fz_str_eq(x->text, y->text) && fz_str_eq(x->canonical, y->canonical));
-        FZ_CHECK(x->type == y->type && x->field == y->field);
-        FZ_CHECK(x->start == y->start && x->end == y->end && x->count == y->count);
-    }
-    FZ_CHECK(a->n_keywords == b->n_keywords);
-    for (size_t i = 0; i < a->n_keywords; i++) {
-        FZ_CHECK(fz_str_eq(a->keywords[i].term, b->keywords[i].term));
-        FZ_CHECK(a->keywords[i].score == b->keywords[i].score);
-    }
-    FZ_CHECK(a->n_quotes == b->n_quotes);
-    for (size_t i = 0; i < a->n_quotes; i++) {
-        FZ_CHECK(fz_str_eq(a->quotes[i].speaker, b->quotes[i].speaker));
-        FZ_CHECK(fz_str_eq(a->quotes[i].text, b->quotes[i].text));
-    }
+    fz_check_same_enrichment(a, b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -363,6 +363,23 @@ long long wwt_redis_xlen(const wwt_redis_t *r, const char *key)
     return v;
 }
 
+bool wwt_wait_stream_quiet(const wwt_redis_t *r, const char *key, long quiet_ms, long until)
+{
+    long long last = -1;
+    long since = wwt_ms();
+    while (wwt_ms() < until) {
+        long long n = wwt_redis_xlen(r, key);
+        if (n != last) {
+            last = n;
+            since = wwt_ms();
+        } else if (wwt_ms() - since > quiet_ms) {
+            return true;
+        }
+        wwt_sleep_ms(50);
+    }
+    return false;
+}
+
 long wwt_redis_count_keys(const wwt_redis_t *r, const char *pattern)
 {
     redisReply *rep = wwt_redis_cmd(r, "KEYS %s", pattern);
@@ -383,6 +400,20 @@ pid_t wwt_pipeline_spawn(wwt_pipeline_t *p, const char *role)
     snprintf(name, sizeof name, "wirewatch-%s", role);
     const char *args[] = {"-c", p->config, "--log-level", "info", NULL};
     return wwt_spawn(name, args, p->log);
+}
+
+char *wwt_endpoints_config(const char *dir, const char *name)
+{
+    int p[6];
+    for (int i = 0; i < 6; i++)
+        p[i] = wwt_free_port();
+    char cfg[1024];
+    snprintf(cfg, sizeof cfg,
+             "ingest:\n  intake: tcp://127.0.0.1:%d\n  dispatch: tcp://127.0.0.1:%d\n"
+             "extract:\n  results: tcp://127.0.0.1:%d\n"
+             "alert:\n  work: tcp://127.0.0.1:%d\n  publish_in: tcp://127.0.0.1:%d\n  publish: tcp://127.0.0.1:%d\n",
+             p[0], p[1], p[2], p[3], p[4], p[5]);
+    return wwt_write_file(dir, name, cfg);
 }
 
 int wwt_pipeline_start_ex(wwt_pipeline_t *p, const char *rules_yaml, int n_extract, int n_alert,

@@ -81,6 +81,9 @@ int wwt_pipeline_stop(wwt_pipeline_t *p);
 /* HGET as a number (0 when absent), and XLEN (-1 on error). */
 long long wwt_redis_hget(const wwt_redis_t *r, const char *key, const char *field);
 long long wwt_redis_xlen(const wwt_redis_t *r, const char *key);
+/* Waits until stream `key` has not grown for quiet_ms, or until the
+ * wwt_ms() deadline `until`. Returns true when it went quiet in time. */
+bool wwt_wait_stream_quiet(const wwt_redis_t *r, const char *key, long quiet_ms, long until);
 /* Counts Redis keys matching a pattern (KEYS), -1 on error. */
 long wwt_redis_count_keys(const wwt_redis_t *r, const char *pattern);
 /* Runs a Redis command; caller frees the reply. NULL on failure. */
@@ -89,6 +92,12 @@ struct redisReply *wwt_redis_cmd(const wwt_redis_t *r, const char *fmt, ...);
 /* Directory of the shared real data (../shared/data) when present, else NULL.
  * Borrowed (static). */
 const char *wwt_shared_data(void);
+
+/* Writes dir/name: a configuration that puts every ZeroMQ endpoint (intake,
+ * dispatch, results, work, publish_in, publish) on a free loopback port and
+ * nothing else (what `wirewatch up` needs to run beside other tests).
+ * Returns its path (caller owns). */
+char *wwt_endpoints_config(const char *dir, const char *name);
 
 /* n events of about `size` bytes for benchmarks: Reuters articles from
  * ../shared/data (at most max_articles of them, 0: all) concatenated, else
