@@ -165,19 +165,49 @@ void wwt_redis_stop(wwt_redis_t *r)
     }
 }
 
-int wwt_free_port(void)
+/* True when nothing listens on (or holds) TCP port `port` of 127.0.0.1. */
+static bool port_bindable(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    int port = -1;
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 && getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-        port = ntohs(sa.sin_port);
+    sa.sin_port = htons((uint16_t)port);
+    bool ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
     close(fd);
-    return port;
+    return ok;
+}
+
+/* Ports are handed out below the kernel's ephemeral range: a port taken
+ * from that range (bind to 0) could be given by the kernel to some other
+ * process's outgoing connection between our check and the daemon's bind -
+ * with many tests connecting in parallel that happened, and a daemon failed
+ * to start. Each process walks its own stretch (chosen from its pid), so
+ * parallel tests rarely probe the same ports. */
+int wwt_free_port(void)
+{
+    static int next = 0;
+    static int lo = 10000, hi = 32768;
+    if (next == 0) {
+        FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+        int a = 0, b = 0;
+        if (f && fscanf(f, "%d %d", &a, &b) == 2 && a > lo + 2000)
+            hi = a;
+        if (f)
+            fclose(f);
+        next = lo + (int)(((unsigned)getpid() * 2654435761u) % (unsigned)(hi - lo));
+    }
+    for (int tries = 0; tries < hi - lo; tries++) {
+        int port = next++;
+        if (next >= hi)
+            next = lo;
+        if (port_bindable(port))
+            return port;
+    }
+    return -1;
 }
 
 char *wwt_bin(const char *name)
@@ -451,11 +481,20 @@ int wwt_pipeline_start_ex(wwt_pipeline_t *p, const char *rules_yaml, int n_extra
         p->alert[i] = wwt_spawn("wirewatch-alert", args, p->log);
     long until = wwt_ms() + 20000;
     while (wwt_ms() < until) {
+        int st;
+        if (waitpid(p->ingest, &st, WNOHANG) == p->ingest) { /* e.g. an endpoint it could not bind */
+            p->ingest = -1;
+            break;
+        }
         if (wwt_redis_count_keys(&p->redis, "t:workers:extract:*") >= n_extract &&
             wwt_redis_count_keys(&p->redis, "t:workers:alert:*") >= n_alert)
             return 0;
         wwt_sleep_ms(50);
     }
+    char *log = wwt_read_file(p->log); /* say why */
+    fprintf(stderr, "wwt_pipeline_start: the pipeline did not come up%s; its log:\n%s\n",
+            p->ingest < 0 ? " (ingest exited)" : "", log ? log : "");
+    ww_free(log);
     return -1;
 }
 
